@@ -1,0 +1,60 @@
+# onlineocr — the few commands people type every day.
+#   make run    set everything up, migrate, start the web server (127.0.0.1:8000) and a worker
+#   make test   set everything up and run the test suite (embedded defaults)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tesseract language packs installed from Debian's packages (osd is needed for rotation).
+OCR_LANGS ?= eng osd deu fra spa por vie kor
+WORKERS ?= $(shell nproc)
+APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
+APT_TEST := fonts-ocr-b poppler-utils
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: run test venv system system-test migrate worker web lint format check clean bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Installs Debian packages that are missing (as root), or says exactly what to install.
+system:
+	@./scripts/apt-ensure.sh $(APT_SYSTEM)
+
+system-test: system
+	@./scripts/apt-ensure.sh $(APT_TEST)
+
+migrate: venv system
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	@echo "Starting web server on http://$(HOST):$(PORT)/ and $(WORKERS) Celery worker process(es); Ctrl-C stops both."
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork & \
+	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
+	  wait
+
+worker: venv system
+	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork
+
+test: venv system-test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var/broker var/test-db.sqlite3* .pytest_cache

@@ -1,0 +1,269 @@
+"""Django settings for onlineocr. Every value comes from the environment.
+
+Defaults are safe for a laptop: SQLite (WAL) and an embedded Celery broker
+under ``var/``, DEBUG off, a secret key generated once and kept in
+``var/secret_key``. Production sets ``DJANGO_SECRET_KEY``, ``DATABASE_URL``,
+``CELERY_BROKER_URL`` and ``DJANGO_ALLOWED_HOSTS``. See README.md for the list.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from onlineocr.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("OCR_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = env_secret("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "app.apps.OcrAppConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "onlineocr.urls"
+WSGI_APPLICATION = "onlineocr.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite (WAL) under var/ unless DATABASE_URL is set -------------
+_sqlite_path = VAR_DIR / "db.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{_sqlite_path}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # Tests share the database with a real worker process, so it must be a file.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("OCR_TEST_SQLITE", str(VAR_DIR / "test-db.sqlite3"))
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("OCR_MEDIA_ROOT", str(BASE_DIR / "media")))
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Security (production turns these on through the environment) ------------
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
+)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Uploads and OCR limits ---------------------------------------------------
+OCR_MAX_UPLOAD_BYTES = env_int("OCR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+OCR_MAX_PIXELS = env_int("OCR_MAX_PIXELS", 80_000_000)
+OCR_MAX_PAGES = env_int("OCR_MAX_PAGES", 500)
+OCR_PDF_DPI = env_int("OCR_PDF_DPI", 300)
+OCR_MAX_WAIT_SECONDS = env_int("OCR_MAX_WAIT_SECONDS", 30)
+OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")
+OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "tesseract")
+OCR_ALLOW_ANONYMOUS = env_bool("OCR_ALLOW_ANONYMOUS", False)
+OCR_TESSDATA_DIR = env_str("OCR_TESSDATA_DIR", "")  # empty: find Debian's tessdata
+OCR_TESSERACT_BACKEND = env_str("OCR_TESSERACT_BACKEND", "auto")  # auto|tesserocr|cli
+OCR_TASK_SOFT_TIME_LIMIT = env_int("OCR_TASK_SOFT_TIME_LIMIT", 600)
+OCR_TASK_TIME_LIMIT = env_int("OCR_TASK_TIME_LIMIT", OCR_TASK_SOFT_TIME_LIMIT + 30)
+OCR_MAX_ATTEMPTS = env_int("OCR_MAX_ATTEMPTS", 3)
+OCR_URL_MAX_REDIRECTS = env_int("OCR_URL_MAX_REDIRECTS", 3)
+OCR_URL_TIMEOUT = env_float("OCR_URL_TIMEOUT", 15.0)
+OCR_URL_ALLOW_PRIVATE = env_bool("OCR_URL_ALLOW_PRIVATE", False)
+# Extra engines, as dotted paths to ``build(config)`` factories (plug-ins).
+OCR_EXTRA_ENGINES = env_list("OCR_EXTRA_ENGINES", [])
+OCR_QUEUE = env_str("OCR_QUEUE", "ocr")
+OCR_PROVIDER_QUEUE = env_str("OCR_PROVIDER_QUEUE", OCR_QUEUE)
+
+# --- Cloud providers (no credentials: the engine is listed as unavailable) ----
+OCR_PROVIDER_CONNECT_TIMEOUT = env_float("OCR_PROVIDER_CONNECT_TIMEOUT", 10.0)
+OCR_PROVIDER_READ_TIMEOUT = env_float("OCR_PROVIDER_READ_TIMEOUT", 60.0)
+OCR_PROVIDER_RETRIES = env_int("OCR_PROVIDER_RETRIES", 3)
+OCR_PROVIDER_POLL_TIMEOUT = env_float("OCR_PROVIDER_POLL_TIMEOUT", 120.0)
+OCR_CLOVA_INVOKE_URL = env_str("OCR_CLOVA_INVOKE_URL", "")
+OCR_CLOVA_SECRET = env_secret("OCR_CLOVA_SECRET")
+OCR_ULTRAOCR_BASE_URL = env_str("OCR_ULTRAOCR_BASE_URL", "https://ultraocr.apis.nuveo.ai/v2")
+OCR_ULTRAOCR_AUTH_BASE_URL = env_str(
+    "OCR_ULTRAOCR_AUTH_BASE_URL", "https://auth.apis.nuveo.ai/v2"
+)
+OCR_ULTRAOCR_CLIENT_ID = env_secret("OCR_ULTRAOCR_CLIENT_ID")
+OCR_ULTRAOCR_CLIENT_SECRET = env_secret("OCR_ULTRAOCR_CLIENT_SECRET")
+OCR_ULTRAOCR_SERVICE = env_str("OCR_ULTRAOCR_SERVICE", "idtypification")
+OCR_COMPUTERVISION_VN_BASE_URL = env_str(
+    "OCR_COMPUTERVISION_VN_BASE_URL", "https://cloud.computervision.com.vn"
+)
+OCR_COMPUTERVISION_VN_API_KEY = env_secret("OCR_COMPUTERVISION_VN_API_KEY")
+OCR_COMPUTERVISION_VN_API_SECRET = env_secret("OCR_COMPUTERVISION_VN_API_SECRET")
+OCR_CHEKIN_BASE_URL = env_str("OCR_CHEKIN_BASE_URL", "https://api.chekin.com/api/v3")
+OCR_CHEKIN_TOKEN = env_secret("OCR_CHEKIN_TOKEN")
+
+# --- Celery: embedded filesystem broker under var/ unless CELERY_BROKER_URL ---
+_broker_dir = VAR_DIR / "broker"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for sub in ("queue", "processed"):
+        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.05,
+    }
+elif CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # Unacked messages come back after this many seconds if a worker host vanishes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": OCR_TASK_TIME_LIMIT * OCR_MAX_ATTEMPTS + 600
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = OCR_TASK_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = OCR_TASK_TIME_LIMIT
+CELERY_TASK_DEFAULT_QUEUE = OCR_QUEUE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("OCR_CELERY_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = False
+
+# --- REST framework -----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "app.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "app.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("OCR_ACCESS_TOKEN_SECONDS", 300)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env_int("OCR_REFRESH_TOKEN_SECONDS", 86400)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": SECRET_KEY,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "onlineocr API",
+    "DESCRIPTION": (
+        "Self-hosted OCR: submit an image, get text with word boxes. "
+        "Errors share one shape: `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+LOG_LEVEL = env_str("OCR_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
