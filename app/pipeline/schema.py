@@ -192,6 +192,7 @@ class Page:
     the deskew angle in degrees that was corrected. ``fields`` holds key-value
     data some providers extract (e.g. UltraOCR ``Document[].Data``) and ``mrz``
     the machine readable zone of a travel document (ICAO 9303), when read.
+    ``raw`` is a provider's raw response (audit only, never serialised).
     """
 
     number: int
@@ -205,6 +206,10 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
     fields: dict[str, Any] | None = None
     mrz: dict[str, Any] | None = None
+    #: The provider's raw response for this page, kept with the job for auditing.
+    #: Never part of :meth:`to_dict` (never returned by the API); must not hold
+    #: credentials.
+    raw: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_blocks(cls, *, number: int, width: int, height: int, blocks: list[Block],
