@@ -1,0 +1,110 @@
+"""Frames of multi-frame images (multi-page TIFF, animated GIF/WebP/APNG).
+
+Policy: every frame of a TIFF (or MPO) is a page; for animated formats (GIF,
+WebP, PNG) only the first frame is used, as a browser would show it.
+Frames are decoded one at a time, copied and converted to ``RGB`` or ``L``
+so that memory stays flat for a long TIFF. Pure functions, no Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from app.errors import OcrError
+
+#: Formats whose frames are pages; everything else contributes its first frame.
+MULTIPAGE_FORMATS = frozenset({"TIFF", "MPO"})
+
+
+def frame_count(image: Image.Image) -> int:
+    """Number of pages ``image`` (an opened Pillow image) contributes.
+
+    All frames for TIFF, 1 for GIF/WebP/APNG and every single-frame format.
+    """
+    if (image.format or "").upper() in MULTIPAGE_FORMATS:
+        return max(1, int(getattr(image, "n_frames", 1)))
+    return 1
+
+
+def to_ocr_mode(frame: Image.Image) -> Image.Image:
+    """Return ``frame`` as an ``L`` (grey) or ``RGB`` image, alpha flattened on white.
+
+    16/32-bit grey (``I;16``, ``I``, ``F``) beyond 0-255 is stretched from its
+    own min-max range to 8 bits, not clipped; bilevel ``1`` becomes ``L``;
+    CMYK/YCbCr/LAB become RGB.
+    The ``dpi`` entry of ``frame.info`` is kept.
+    """
+    out = _convert(frame)
+    if out is not frame and "dpi" in frame.info:
+        out.info["dpi"] = frame.info["dpi"]
+    return out
+
+
+def _convert(frame: Image.Image) -> Image.Image:
+    mode = frame.mode
+    if mode in ("L", "RGB"):
+        return frame
+    if mode == "1":
+        return frame.convert("L")
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(frame, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        if hi <= 255 and lo >= 0:
+            lo, hi = 0.0, 255.0
+        scale = 255.0 / (hi - lo) if hi > lo else 1.0
+        out = np.clip((arr - lo) * scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(out, mode="L")
+    if mode == "P" and "transparency" in frame.info:
+        frame = frame.convert("RGBA")
+        mode = "RGBA"
+    elif mode == "P":
+        return frame.convert("RGB")
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        rgba = frame.convert("RGBA")
+        grey = mode in ("LA", "La")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(background, rgba)
+        return flat.convert("L" if grey else "RGB")
+    return frame.convert("RGB")
+
+
+def iter_frames(
+    path: str | Path, page_numbers: Iterable[int] | None = None
+) -> Iterator[tuple[int, Image.Image]]:
+    """Yield ``(page_number, image)`` for the selected 1-based pages of the file at ``path``.
+
+    ``page_numbers`` None means every page (see :func:`frame_count`). Each
+    image is an independent copy in ``RGB`` or ``L`` mode, so the file is
+    closed once the iterator ends and only one frame is in memory at a time
+    (besides the caller's). Pages are yielded in ascending order.
+
+    Raises :class:`OcrError` ``invalid_image`` when the file cannot be
+    decoded and ``invalid_pages`` for a page number out of range.
+    """
+    try:
+        image = Image.open(path)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise OcrError("invalid_image", f"Cannot read the image: {exc}", field="image") from exc
+    with image:
+        count = frame_count(image)
+        wanted = sorted(set(page_numbers)) if page_numbers is not None else range(1, count + 1)
+        for number in wanted:
+            if number < 1 or number > count:
+                raise OcrError(
+                    "invalid_pages",
+                    f"Page {number} is out of range: the image has {count} page(s).",
+                    field="pages",
+                )
+        for number in wanted:
+            try:
+                image.seek(number - 1)
+                frame = to_ocr_mode(image.copy())
+            except (OSError, ValueError, EOFError, SyntaxError) as exc:
+                raise OcrError(
+                    "invalid_image", f"Cannot decode page {number}: {exc}", field="image"
+                ) from exc
+            yield number, frame
