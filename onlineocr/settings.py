@@ -166,9 +166,7 @@ OCR_PROVIDER_POLL_TIMEOUT = env_float("OCR_PROVIDER_POLL_TIMEOUT", 120.0)
 OCR_CLOVA_INVOKE_URL = env_str("OCR_CLOVA_INVOKE_URL", "")
 OCR_CLOVA_SECRET = env_secret("OCR_CLOVA_SECRET")
 OCR_ULTRAOCR_BASE_URL = env_str("OCR_ULTRAOCR_BASE_URL", "https://ultraocr.apis.nuveo.ai/v2")
-OCR_ULTRAOCR_AUTH_BASE_URL = env_str(
-    "OCR_ULTRAOCR_AUTH_BASE_URL", "https://auth.apis.nuveo.ai/v2"
-)
+OCR_ULTRAOCR_AUTH_BASE_URL = env_str("OCR_ULTRAOCR_AUTH_BASE_URL", "https://auth.apis.nuveo.ai/v2")
 OCR_ULTRAOCR_CLIENT_ID = env_secret("OCR_ULTRAOCR_CLIENT_ID")
 OCR_ULTRAOCR_CLIENT_SECRET = env_secret("OCR_ULTRAOCR_CLIENT_SECRET")
 OCR_ULTRAOCR_SERVICE = env_str("OCR_ULTRAOCR_SERVICE", "idtypification")
@@ -245,7 +243,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "onlineocr API",
     "DESCRIPTION": (
         "Self-hosted OCR: submit an image, get text with word boxes. "
-        "Errors share one shape: `{\"error\": {\"code\", \"message\", \"field\"}}`."
+        'Errors share one shape: `{"error": {"code", "message", "field"}}`.'
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -253,7 +251,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "app.models.JobStatus",
+        "HealthStatusEnum": ["ok", "fail"],
+    },
 }
 
 LOG_LEVEL = env_str("OCR_LOG_LEVEL", "INFO")

@@ -130,9 +130,7 @@ def get_engine(name: str) -> OcrEngine:
     try:
         engine = _get(name)
     except KeyError:
-        raise OcrError(
-            "engine_unavailable", f"Unknown engine {name!r}.", field="engine"
-        ) from None
+        raise OcrError("engine_unavailable", f"Unknown engine {name!r}.", field="engine") from None
     if engine is None or not engine.info().available:
         reason = _errors.get(name) or (engine.info().reason if engine else "")
         raise OcrError(

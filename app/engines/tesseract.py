@@ -67,7 +67,9 @@ def installed_languages(tessdata_dir: str | None) -> tuple[str, ...]:
     """Sorted language codes with a ``.traineddata`` file in ``tessdata_dir`` (``osd`` too)."""
     if not tessdata_dir:
         return ()
-    return tuple(sorted(p.name[: -len(".traineddata")] for p in Path(tessdata_dir).glob("*.traineddata")))
+    return tuple(
+        sorted(p.name[: -len(".traineddata")] for p in Path(tessdata_dir).glob("*.traineddata"))
+    )
 
 
 def parse_tsv(tsv: str, *, page_number: int, width: int, height: int, dpi: int | None) -> Page:

@@ -1,0 +1,320 @@
+"""Request and response shapes of the REST API (no business rules here)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from app import selectors
+from app.models import Job, Page
+
+# ---------------------------------------------------------------------------
+# Errors (documentation of the shared error shape)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable error code, e.g. `unsupported_format`.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    field = serializers.CharField(required=False, help_text="The request field at fault.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+# ---------------------------------------------------------------------------
+# Submitting a job
+
+PSM_HELP = (
+    "Tesseract page segmentation mode: 1 auto+OSD, 3 fully automatic (default), 4 one column, "
+    "6 one uniform block, 7 one line, 8 one word, 11 sparse text, 13 raw line."
+)
+
+
+class OcrRequestSerializer(serializers.Serializer):
+    """``POST /api/ocr/``: exactly one of ``image``, ``image_base64``, ``image_url``."""
+
+    image = serializers.FileField(
+        required=False,
+        help_text="The document (multipart upload): JPEG, PNG, TIFF, BMP, GIF, WebP, PDF.",
+    )
+    image_base64 = serializers.CharField(
+        required=False,
+        trim_whitespace=True,
+        help_text="The document as base64, bare or as a `data:image/png;base64,...` URI.",
+    )
+    image_url = serializers.URLField(
+        required=False, help_text="An http(s) URL the service downloads the document from."
+    )
+    filename = serializers.CharField(
+        required=False, max_length=255, help_text="Name to record for base64/URL input."
+    )
+    languages = serializers.CharField(
+        required=False,
+        help_text="Tesseract language codes joined by `+`, e.g. `eng+deu` (default `eng`).",
+    )
+    engine = serializers.CharField(required=False, help_text="Engine name (default `tesseract`).")
+    psm = serializers.IntegerField(required=False, min_value=0, max_value=13, help_text=PSM_HELP)
+    oem = serializers.IntegerField(
+        required=False, min_value=0, max_value=3, help_text="Tesseract OCR engine mode."
+    )
+    pages = serializers.CharField(
+        required=False, help_text="Page ranges of a multi-page document, e.g. `1-3,7`."
+    )
+    rotate = serializers.ChoiceField(
+        choices=["auto", "off"], required=False, help_text="Automatic page orientation."
+    )
+    deskew = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Correct small skew angles."
+    )
+    clean = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Binarise and denoise first."
+    )
+    dpi = serializers.IntegerField(
+        required=False, min_value=50, max_value=1200, help_text="Override the image resolution."
+    )
+    pdf_text = serializers.ChoiceField(
+        choices=["ocr", "use"],
+        required=False,
+        help_text="`use`: take a PDF page's existing text layer instead of OCR.",
+    )
+    service = serializers.CharField(
+        required=False, max_length=100, help_text="Provider service name (UltraOCR)."
+    )
+    metadata = serializers.JSONField(
+        required=False, help_text="A JSON object stored with the job and returned as given."
+    )
+    wait = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=30,
+        help_text="Seconds to wait for the result (0-30). Done in time: 200 with the job.",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        unknown[0]: [
+                            serializers.ErrorDetail("Unknown option.", code="invalid_option")
+                        ]
+                    }
+                )
+        return super().to_internal_value(data)
+
+    def validate_metadata(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError("metadata must be a JSON object.") from None
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("metadata must be a JSON object.")
+        if len(json.dumps(value)) > 16_384:
+            raise serializers.ValidationError("metadata is larger than 16 KB.")
+        return value
+
+    def validate_languages(self, value: str) -> str:
+        codes = [c.strip() for c in value.replace(",", "+").replace(" ", "+").split("+")]
+        codes = [c for c in codes if c]
+        if not codes:
+            raise serializers.ValidationError("Give at least one language code.")
+        return "+".join(dict.fromkeys(codes))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sources = [k for k in ("image", "image_base64", "image_url") if attrs.get(k)]
+        if not sources:
+            raise serializers.ValidationError(
+                {"image": ["Send a file in `image`, or `image_base64`, or `image_url`."]}
+            )
+        if len(sources) > 1:
+            raise serializers.ValidationError(
+                {sources[1]: ["Send only one of image, image_base64, image_url."]}
+            )
+        attrs.setdefault("languages", settings.OCR_DEFAULT_LANGUAGES)
+        attrs.setdefault("engine", settings.OCR_DEFAULT_ENGINE)
+        return attrs
+
+
+# ---------------------------------------------------------------------------
+# Jobs
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class JobListSerializer(serializers.ModelSerializer):
+    """A job as listed in history (no result)."""
+
+    url = serializers.SerializerMethodField(help_text="Status URL of the job.")
+    languages = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "url",
+            "status",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "engine",
+            "languages",
+            "options",
+            "metadata",
+            "page_count",
+            "pages_done",
+            "owner",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: Job) -> str:
+        path = reverse("api-ocr-detail", args=[job.id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_languages(self, job: Job) -> list[str]:
+        return job.language_list
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, job: Job) -> dict[str, str] | None:
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+    def get_owner(self, job: Job) -> str | None:
+        return job.owner.get_username() if job.owner_id else None
+
+
+class JobSerializer(JobListSerializer):
+    """A job with its text and result (the DESIGN.md schema) once done."""
+
+    text = serializers.CharField(read_only=True)
+    result = serializers.SerializerMethodField(
+        help_text="Document: engine, engine_version, languages, pages[] (blocks, lines, words "
+        "with bbox [left, top, right, bottom] px and confidence 0-100), text."
+    )
+
+    class Meta(JobListSerializer.Meta):
+        fields = [*JobListSerializer.Meta.fields, "text", "result"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_result(self, job: Job) -> dict[str, Any] | None:
+        doc = selectors.job_document(job=job)
+        return doc.to_dict() if doc else None
+
+
+class PageSerializer(serializers.ModelSerializer):
+    """One page's result: the schema Page plus status and timing."""
+
+    result = serializers.JSONField(read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Page
+        fields = [
+            "number",
+            "status",
+            "width",
+            "height",
+            "dpi",
+            "rotation",
+            "skew",
+            "confidence",
+            "text",
+            "duration",
+            "error",
+            "result",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, page: Page) -> dict[str, str] | None:
+        if not page.error_code:
+            return None
+        return {"code": page.error_code, "message": page.error_message}
+
+
+# ---------------------------------------------------------------------------
+# Accounts
+
+
+class RegisterSerializer(serializers.Serializer):
+    """``POST /api/register/``; the password is checked by Django's validators."""
+
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+    def validate_username(self, value: str) -> str:
+        user_model = get_user_model()
+        username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        for validator in username_field.validators:
+            try:
+                validator(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(list(exc.messages)) from None
+        if user_model.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("This username is taken.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user_model = get_user_model()
+        candidate = user_model(username=attrs["username"], email=attrs.get("email", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="The refresh token to blacklist.")
+
+
+# ---------------------------------------------------------------------------
+# Engines and health
+
+
+class EngineSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["local", "cloud"])
+    available = serializers.BooleanField()
+    version = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    default = serializers.BooleanField()
+    reason = serializers.CharField(required=False, help_text="Why unavailable (staff only).")
+
+
+class HealthCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    seconds = serializers.FloatField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "fail"])
+    checks = serializers.DictField(child=HealthCheckSerializer())

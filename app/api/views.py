@@ -1,0 +1,314 @@
+"""REST views: validate input, call a service or selector, return a serializer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from app import selectors, services
+from app.api import health as health_checks
+from app.api.filters import JobFilter
+from app.api.serializers import (
+    EngineSerializer,
+    ErrorSerializer,
+    HealthSerializer,
+    JobListSerializer,
+    JobSerializer,
+    LogoutSerializer,
+    OcrRequestSerializer,
+    PageSerializer,
+    RegisterSerializer,
+)
+from app.engines import registry
+from app.errors import OcrError
+from app.models import Job
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input (stable `error.code`)."),
+    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+    404: OpenApiResponse(ErrorSerializer, description="No such job (or not yours)."),
+    413: OpenApiResponse(ErrorSerializer, description="File or image too large."),
+    415: OpenApiResponse(ErrorSerializer, description="Unsupported file type."),
+    429: OpenApiResponse(ErrorSerializer, description="Quota exceeded."),
+}
+
+
+def _pick(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+class OcrPermission(permissions.BasePermission):
+    """Authenticated users; anonymous callers only when ``OCR_ALLOW_ANONYMOUS`` is on."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(
+            settings.OCR_ALLOW_ANONYMOUS or (request.user and request.user.is_authenticated)
+        )
+
+
+def _max_body_bytes() -> int:
+    # base64 grows data by 4/3; leave room for the other JSON fields.
+    return settings.OCR_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+
+
+class OcrCreateView(APIView):
+    """Submit a document for OCR."""
+
+    permission_classes = [OcrPermission]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        operation_id="ocr_create",
+        request={
+            "multipart/form-data": OcrRequestSerializer,
+            "application/json": OcrRequestSerializer,
+        },
+        parameters=[
+            OpenApiParameter(
+                "wait", int, description="Seconds (0-30) to wait for the result before answering."
+            )
+        ],
+        responses={
+            200: OpenApiResponse(JobSerializer, description="Finished within `wait` seconds."),
+            202: OpenApiResponse(JobSerializer, description="Accepted; poll the status URL."),
+            **_pick(400, 401, 413, 415, 429),
+        },
+        tags=["ocr"],
+    )
+    def post(self, request: Request) -> Response:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > _max_body_bytes():
+            raise OcrError(
+                "file_too_large",
+                f"The request is {length:,} bytes; the upload limit is "
+                f"{settings.OCR_MAX_UPLOAD_BYTES:,} bytes.",
+                field="image",
+            )
+        data = request.data
+        if "wait" in request.query_params and "wait" not in data:
+            data = data.copy() if hasattr(data, "copy") else dict(data)
+            data["wait"] = request.query_params["wait"]
+        serializer = OcrRequestSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        job = services.job_create(
+            owner=request.user, request=self._job_request(serializer.validated_data)
+        )
+        wait = serializer.validated_data.get("wait", 0)
+        if wait:
+            job = self._wait(job, min(wait, settings.OCR_MAX_WAIT_SECONDS))
+        code = status.HTTP_200_OK if job.is_finished else status.HTTP_202_ACCEPTED
+        body = JobSerializer(job, context={"request": request}).data
+        response = Response(body, status=code)
+        response["Location"] = body["url"]
+        return response
+
+    @staticmethod
+    def _job_request(data: dict[str, Any]) -> services.JobRequest:
+        if data.get("image"):
+            upload = data["image"]
+            if upload.size > settings.OCR_MAX_UPLOAD_BYTES:
+                raise OcrError(
+                    "file_too_large",
+                    f"The file is {upload.size:,} bytes; the limit is "
+                    f"{settings.OCR_MAX_UPLOAD_BYTES:,}.",
+                    field="image",
+                )
+            content, filename = upload.read(), upload.name
+        elif data.get("image_base64"):
+            from app.pipeline.inputs import decode_base64
+
+            content = decode_base64(data["image_base64"])
+            filename = data.get("filename") or "image"
+        else:
+            content, filename = services.fetch_document(url=data["image_url"])
+        options = {k: data[k] for k in services.JOB_OPTION_NAMES if data.get(k) is not None}
+        return services.JobRequest(
+            data=content,
+            filename=data.get("filename") or filename,
+            engine=data["engine"],
+            languages=tuple(data["languages"].split("+")),
+            psm=data.get("psm"),
+            options=options,
+            metadata=data.get("metadata") or {},
+        )
+
+    @staticmethod
+    def _wait(job: Job, seconds: float) -> Job:
+        deadline = time.monotonic() + seconds
+        delay = 0.02
+        while time.monotonic() < deadline:
+            job.refresh_from_db(fields=["status"])
+            if job.is_finished:
+                break
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 1.5, 0.25)
+        job.refresh_from_db()
+        return job
+
+
+class OcrDetailView(APIView):
+    """A job's status and result; DELETE removes it and its stored file."""
+
+    permission_classes = [OcrPermission]
+
+    @extend_schema(
+        operation_id="ocr_retrieve",
+        responses={200: JobSerializer, **_pick(401, 404)},
+        tags=["ocr"],
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="ocr_destroy",
+        responses={204: None, **_pick(401, 404)},
+        tags=["ocr"],
+    )
+    def delete(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        services.job_delete(job=job)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OcrPagesView(APIView):
+    """Per-page results, available as soon as each page is done."""
+
+    permission_classes = [OcrPermission]
+
+    @extend_schema(
+        operation_id="ocr_pages_list",
+        responses={200: PageSerializer(many=True), **_pick(401, 404)},
+        tags=["ocr"],
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        return Response(PageSerializer(selectors.job_pages(job=job), many=True).data)
+
+
+class OcrPageDetailView(APIView):
+    """One page's result (1-based page number)."""
+
+    permission_classes = [OcrPermission]
+
+    @extend_schema(
+        operation_id="ocr_pages_retrieve",
+        responses={200: PageSerializer, **_pick(401, 404)},
+        tags=["ocr"],
+    )
+    def get(self, request: Request, job_id: str, number: int) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        page = selectors.job_page_get(job=job, number=number)
+        return Response(PageSerializer(page).data)
+
+
+@extend_schema(tags=["ocr"], responses={200: JobListSerializer(many=True), **_pick(400, 401)})
+class HistoryView(generics.ListAPIView):
+    """The caller's jobs, newest first (staff: everyone's).
+
+    ``search`` looks in the original file name and the recognised text.
+    """
+
+    serializer_class = JobListSerializer
+    filterset_class = JobFilter
+    search_fields = ["filename", "text"]
+    ordering_fields = ["created_at", "filename", "status", "duration"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.jobs_visible_to(self.request.user)
+
+
+class EnginesView(APIView):
+    """Engines with availability, version and installed languages."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={200: EngineSerializer(many=True)}, tags=["engines"])
+    def get(self, request: Request) -> Response:
+        staff = bool(request.user and request.user.is_staff)
+        out = []
+        for info in registry.all_engine_info():
+            item = {
+                "name": info.name,
+                "title": info.title,
+                "kind": info.kind,
+                "available": info.available,
+                "version": info.version,
+                "languages": list(info.languages),
+                "default": info.name == settings.OCR_DEFAULT_ENGINE,
+            }
+            if staff and info.reason:
+                item["reason"] = info.reason
+            out.append(item)
+        return Response(out)
+
+
+class HealthView(APIView):
+    """Database, broker and Tesseract checks: 200 when all pass, else 503."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["health"])
+    def get(self, request: Request) -> Response:
+        checks = health_checks.run_checks()
+        ok = all(c["ok"] for c in checks.values())
+        return Response(
+            {"status": "ok" if ok else "fail", "checks": checks},
+            status=status.HTTP_200_OK if ok else status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
+
+class RegisterView(APIView):
+    """Create an account; the response never contains the password."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: RegisterSerializer, **_pick(400)},
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = get_user_model().objects.create_user(
+            username=data["username"], email=data.get("email", ""), password=data["password"]
+        )
+        return Response(RegisterSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LogoutView(APIView):
+    """Blacklist a refresh token so it can no longer be used."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={204: None, **_pick(400, 401)},
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise OcrError("token_not_valid", str(exc), field="refresh", http_status=401) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

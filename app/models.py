@@ -1,0 +1,125 @@
+"""Jobs and their pages.
+
+A :class:`Job` is one submitted document; each page of it is a :class:`Page`
+row written as soon as that page is done, so progress and per-page results are
+cheap to read (DESIGN.md, "Jobs"). Business rules live in ``services.py``;
+these classes only describe the data.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def upload_path(job: Job, filename: str) -> str:
+    """Storage path of an upload: ``uploads/YYYY/MM/<job id>`` (no user-chosen name)."""
+    return f"uploads/{timezone.now():%Y/%m}/{job.id}"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+FINISHED_STATUSES = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+class Job(models.Model):
+    """One OCR job: the stored upload, the options, the progress and the result.
+
+    ``size`` is in bytes; ``duration`` in seconds (started -> finished);
+    ``result`` holds the document-level part of the schema (engine,
+    engine_version, languages, fields, mrz); the pages live in :class:`Page`.
+    ``attempts`` counts deliveries to a worker, bounding redelivery after a
+    crash (``OCR_MAX_ATTEMPTS``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ocr_jobs",
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to=upload_path, max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    engine = models.CharField(max_length=50, db_index=True)
+    languages = models.CharField(max_length=200, default="eng")
+    options = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    page_count = models.PositiveIntegerField(default=0)
+    pages_done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    text = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=50, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="seconds")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def language_list(self) -> list[str]:
+        return [lang for lang in self.languages.split("+") if lang]
+
+
+class Page(models.Model):
+    """One page of a job, written when it finishes.
+
+    ``width``/``height`` in pixels of the image as OCRed; ``rotation`` in
+    degrees (0/90/180/270) and ``skew`` in degrees, both applied before OCR;
+    ``duration`` in seconds of engine time. ``result`` is the schema's Page;
+    ``raw_response`` a cloud provider's raw answer, kept for audit only.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.DONE)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    dpi = models.PositiveIntegerField(null=True, blank=True)
+    rotation = models.PositiveSmallIntegerField(default=0)
+    skew = models.FloatField(default=0.0)
+    confidence = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True, default="")
+    result = models.JSONField(null=True, blank=True)
+    raw_response = models.JSONField(null=True, blank=True)
+    error_code = models.CharField(max_length=50, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    duration = models.FloatField(null=True, blank=True, help_text="seconds")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="unique_page_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} p{self.number}"

@@ -1,0 +1,248 @@
+"""Inputs: bytes from an upload, base64 or a URL -> a checked document -> page images.
+
+Everything here is pure (no ORM): it checks a document by its content (magic
+bytes, never the file name), refuses what it cannot safely decode, and yields
+page images one at a time.
+
+Errors (``OcrError`` codes, DESIGN.md): ``invalid_image`` (empty, truncated,
+undecodable, bad base64), ``unsupported_format``, ``file_too_large``,
+``too_many_pixels``, ``too_many_pages``, ``invalid_pdf``, ``encrypted_pdf``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import filetype
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.errors import OcrError
+
+#: Content types accepted, detected from the first bytes of the file.
+IMAGE_TYPES: dict[str, str] = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/apng": "PNG",
+    "image/tiff": "TIFF",
+    "image/bmp": "BMP",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+}
+PDF_TYPE = "application/pdf"
+#: Formats whose every frame is a page (others: first frame only).
+MULTIPAGE_FORMATS = frozenset({"TIFF"})
+
+_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,", re.I)
+
+# Pillow's own bomb guard; we check our (lower) limit before decoding anyway.
+Image.MAX_IMAGE_PIXELS = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What a checked document is: ``content_type``, ``page_count``, first page size (px)."""
+
+    content_type: str
+    page_count: int
+    width: int
+    height: int
+
+
+def decode_base64(value: str, *, field: str = "image_base64") -> bytes:
+    """Decode a bare base64 string or a ``data:<mime>;base64,...`` URI.
+
+    White space is ignored; URL-safe alphabet is accepted. Raises
+    ``OcrError("invalid_image")`` for anything that is not base64.
+    """
+    text = value.strip()
+    match = _DATA_URI.match(text)
+    if match:
+        text = text[match.end() :]
+    elif text.lower().startswith("data:"):
+        raise OcrError("invalid_image", "The data: URI must be base64-encoded.", field=field)
+    text = re.sub(r"\s+", "", text)
+    if "-" in text or "_" in text:
+        text = text.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise OcrError("invalid_image", f"{field} is not valid base64.", field=field) from None
+    if not data:
+        raise OcrError("invalid_image", f"{field} is empty.", field=field)
+    return data
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The content type from a file's first bytes (at least 262), or None if unknown."""
+    if head[:5] == b"%PDF-" or (b"%PDF-" in head[:1024]):
+        return PDF_TYPE
+    kind = filetype.guess(head)
+    return kind.mime if kind else None
+
+
+def _open_image(source: bytes | str | Path | IO[bytes], field: str) -> Image.Image:
+    fp = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(fp)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise OcrError(
+            "invalid_image", f"The image cannot be read: {exc.__class__.__name__}.", field=field
+        ) from None
+
+
+def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise OcrError("invalid_image", "The image has no pixels.", field=field)
+    if width * height > max_pixels:
+        raise OcrError(
+            "too_many_pixels",
+            f"The image is {width}x{height} = {width * height:,} pixels; "
+            f"the limit is {max_pixels:,}.",
+            field=field,
+        )
+
+
+def _decode_fully(im: Image.Image, field: str) -> None:
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise OcrError(
+            "invalid_image",
+            f"The image is truncated or corrupt ({exc.__class__.__name__}).",
+            field=field,
+        ) from None
+
+
+def inspect_document(
+    data: bytes, *, max_bytes: int, max_pixels: int, max_pages: int, field: str = "image"
+) -> DocumentInfo:
+    """Check a submitted document without OCR and describe it.
+
+    Images are fully decoded (so truncated files are refused at submission)
+    after their declared size was checked against ``max_pixels`` (so a
+    30000x30000 PNG of a few KB is refused before any pixel is decoded).
+    Each frame of a multi-page TIFF is checked the same way. ``max_bytes``
+    bounds the file size in bytes, ``max_pages`` the number of pages.
+    """
+    if not data:
+        raise OcrError("invalid_image", "The file is empty.", field=field)
+    if len(data) > max_bytes:
+        raise OcrError(
+            "file_too_large",
+            f"The file is {len(data):,} bytes; the limit is {max_bytes:,}.",
+            field=field,
+        )
+    content_type = sniff_content_type(data[:2048])
+    if content_type == PDF_TYPE:
+        return _inspect_pdf(data, max_pixels=max_pixels, max_pages=max_pages, field=field)
+    if content_type not in IMAGE_TYPES:
+        raise OcrError(
+            "unsupported_format",
+            "Unsupported file type"
+            + (f" ({content_type})" if content_type else "")
+            + ". Send JPEG, PNG, TIFF, BMP, GIF, WebP or PDF.",
+            field=field,
+        )
+    im = _open_image(data, field)
+    with im:
+        if im.format not in IMAGE_TYPES.values():
+            raise OcrError(
+                "unsupported_format", f"Unsupported image format {im.format}.", field=field
+            )
+        frames = getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
+        if frames > max_pages:
+            raise OcrError(
+                "too_many_pages",
+                f"The file has {frames} pages; the limit is {max_pages}.",
+                field=field,
+            )
+        first = im.size
+        for index in range(frames):
+            if frames > 1:
+                im.seek(index)
+            _check_pixels(im, max_pixels, field)
+            _decode_fully(im, field)
+    return DocumentInfo(
+        content_type=_canonical(content_type), page_count=frames, width=first[0], height=first[1]
+    )
+
+
+def _canonical(content_type: str) -> str:
+    return "image/png" if content_type == "image/apng" else content_type
+
+
+def _inspect_pdf(data: bytes, *, max_pixels: int, max_pages: int, field: str) -> DocumentInfo:
+    try:
+        from app.pipeline import pdf
+    except ImportError:  # the PDF module is optional
+        raise OcrError(
+            "unsupported_format", "PDF input is not supported here.", field=field
+        ) from None
+    count, width, height = pdf.inspect_pdf(data)
+    if count > max_pages:
+        raise OcrError(
+            "too_many_pages", f"The PDF has {count} pages; the limit is {max_pages}.", field=field
+        )
+    return DocumentInfo(content_type=PDF_TYPE, page_count=count, width=width, height=height)
+
+
+@dataclass(slots=True)
+class PageImage:
+    """One page to OCR: 1-based ``number``, the Pillow ``image``, its ``dpi`` if known."""
+
+    number: int
+    image: Image.Image
+    dpi: int | None
+
+
+def _image_dpi(im: Image.Image) -> int | None:
+    dpi = im.info.get("dpi")
+    try:
+        value = int(round(float(dpi[0]))) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value and 50 <= value <= 2400 else None
+
+
+def iter_image_pages(
+    path: str | Path | IO[bytes], *, max_pixels: int, page_numbers: list[int] | None = None
+) -> Iterator[PageImage]:
+    """Yield the pages of an image file one at a time, EXIF orientation applied.
+
+    Multi-page TIFFs yield every frame (or ``page_numbers``, 1-based); other
+    formats their first frame. Images come in RGB or L mode.
+    """
+    im = _open_image(path, "image")
+    with im:
+        frames = getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
+        wanted = page_numbers or list(range(1, frames + 1))
+        for number in wanted:
+            if number > 1:
+                im.seek(number - 1)
+            _check_pixels(im, max_pixels, "image")
+            _decode_fully(im, "image")
+            dpi = _image_dpi(im)
+            page = ImageOps.exif_transpose(im) if number == 1 else im.copy()
+            if page.mode not in ("RGB", "L"):
+                if page.mode in ("RGBA", "LA", "P", "PA"):
+                    page = page.convert("RGBA")
+                    background = Image.new("RGB", page.size, "white")
+                    background.paste(page, mask=page.getchannel("A"))
+                    page = background
+                elif page.mode in ("1", "I;16", "I", "F"):
+                    page = page.convert("L")
+                else:
+                    page = page.convert("RGB")
+            yield PageImage(number=number, image=page, dpi=dpi)

@@ -1,0 +1,79 @@
+"""Selectors: every read of jobs and pages goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from app.errors import OcrError
+from app.models import Job, Page
+from app.pipeline.schema import Document
+from app.pipeline.schema import Page as SchemaPage
+
+
+def jobs_visible_to(user: Any) -> QuerySet[Job]:
+    """Jobs ``user`` may list: staff see all, users their own, anonymous callers none."""
+    qs = Job.objects.select_related("owner")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_staff:
+        return qs
+    return qs.filter(owner=user)
+
+
+def _reachable_by(user: Any) -> QuerySet[Job]:
+    """Jobs ``user`` may open by id: as listed, plus anonymous jobs for anonymous
+    callers (when anonymous OCR is on, the unguessable job id is the capability)."""
+    if user is None or not user.is_authenticated:
+        return Job.objects.filter(owner__isnull=True)
+    return jobs_visible_to(user)
+
+
+def job_get(*, user: Any, job_id: Any) -> Job:
+    """The job ``job_id`` if ``user`` may see it; else ``OcrError("not_found")`` (404).
+
+    Another user's job answers exactly like a job that does not exist.
+    """
+    try:
+        return _reachable_by(user).get(pk=job_id)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise OcrError("not_found", "No such job.", http_status=404) from None
+    except Exception as exc:  # e.g. ValidationError for a malformed UUID
+        if exc.__class__.__name__ == "ValidationError":
+            raise OcrError("not_found", "No such job.", http_status=404) from None
+        raise
+
+
+def job_pages(*, job: Job) -> QuerySet[Page]:
+    """The job's stored pages in order."""
+    return job.pages.order_by("number")
+
+
+def job_page_get(*, job: Job, number: int) -> Page:
+    """Page ``number`` (1-based) of ``job``; ``OcrError("not_found")`` if not stored yet."""
+    page = job.pages.filter(number=number).first()
+    if page is None:
+        raise OcrError("not_found", f"Page {number} has no result (yet).", http_status=404)
+    return page
+
+
+def job_document(*, job: Job) -> Document | None:
+    """The job's whole result in the schema (pages assembled from their rows), or None."""
+    if not job.result:
+        return None
+    summary = job.result
+    pages = [
+        SchemaPage.from_dict(result)
+        for result in job.pages.filter(result__isnull=False)
+        .order_by("number")
+        .values_list("result", flat=True)
+    ]
+    return Document(
+        engine=summary.get("engine", job.engine),
+        engine_version=summary.get("engine_version", ""),
+        languages=list(summary.get("languages", job.language_list)),
+        pages=pages,
+        fields=summary.get("fields"),
+        mrz=summary.get("mrz"),
+    )

@@ -1,0 +1,369 @@
+"""Services: every write to jobs and pages goes through here.
+
+Views and tasks stay thin and call these functions (keyword-only arguments,
+named ``<entity>_<action>``). Reads live in :mod:`app.selectors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from app.engines import registry
+from app.engines.base import EngineOptions
+from app.errors import OcrError
+from app.models import Job, JobStatus, Page
+from app.pipeline import inputs
+from app.pipeline.schema import PAGE_SEPARATOR
+from app.pipeline.schema import Page as SchemaPage
+
+log = logging.getLogger(__name__)
+
+#: Options a client may send with a job, besides languages/engine/psm/metadata.
+JOB_OPTION_NAMES = ("oem", "pages", "rotate", "deskew", "clean", "dpi", "pdf_text", "service")
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """A validated submission: the bytes, their name, and the OCR options.
+
+    ``languages`` are Tesseract codes; ``psm``/``oem`` Tesseract modes or None;
+    ``options`` holds the other per-job options (see :data:`JOB_OPTION_NAMES`);
+    ``metadata`` is the caller's JSON object, stored and returned as given.
+    """
+
+    data: bytes
+    filename: str
+    engine: str
+    languages: tuple[str, ...]
+    psm: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def engine_options(job: Job, *, dpi: int | None = None) -> EngineOptions:
+    """The frozen options an engine gets for ``job`` (``dpi`` of the page, if known)."""
+    opts = job.options or {}
+    extra = {k: v for k, v in opts.items() if k not in ("psm", "oem")}
+    return EngineOptions(
+        languages=tuple(job.language_list),
+        psm=opts.get("psm"),
+        oem=opts.get("oem"),
+        dpi=dpi,
+        timeout=float(settings.OCR_TASK_SOFT_TIME_LIMIT),
+        extra=extra,
+    )
+
+
+def check_engine_options(
+    *, engine: str, languages: tuple[str, ...], psm: int | None, oem: int | None = None
+) -> None:
+    """Raise ``OcrError`` (``engine_unavailable``, ``unknown_language``, ``invalid_option``)."""
+    eng = registry.get_engine(engine)
+    check = getattr(eng, "check_options", None)
+    if callable(check):
+        check(EngineOptions(languages=languages, psm=psm, oem=oem))
+
+
+def job_create(*, owner: Any, request: JobRequest) -> Job:
+    """Check a submission, store it and enqueue its OCR; return the pending job.
+
+    Nothing is stored when any check fails: the engine and its options are
+    checked first, then the document by content (``inputs.inspect_document``).
+    The task is enqueued after the transaction commits. Raises ``OcrError``.
+    """
+    check_engine_options(
+        engine=request.engine,
+        languages=request.languages,
+        psm=request.psm,
+        oem=request.options.get("oem"),
+    )
+    info = inputs.inspect_document(
+        request.data,
+        max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
+        max_pixels=settings.OCR_MAX_PIXELS,
+        max_pages=settings.OCR_MAX_PAGES,
+    )
+    page_count = info.page_count
+    page_spec = request.options.get("pages")
+    if page_spec:
+        from app.pipeline.pages import parse_page_ranges
+
+        page_count = len(parse_page_ranges(page_spec, info.page_count))
+    options = dict(request.options)
+    if request.psm is not None:
+        options["psm"] = request.psm
+    job = Job(
+        owner=owner if owner is not None and owner.is_authenticated else None,
+        filename=(request.filename or "upload")[:255],
+        content_type=info.content_type,
+        size=len(request.data),
+        sha256=hashlib.sha256(request.data).hexdigest(),
+        engine=request.engine,
+        languages="+".join(request.languages),
+        options=options,
+        metadata=request.metadata,
+        page_count=page_count,
+    )
+    with transaction.atomic():
+        job.file.save(str(job.id), ContentFile(request.data), save=False)
+        job.save()
+        transaction.on_commit(lambda: job_enqueue(job=job))
+    return job
+
+
+def job_enqueue(*, job: Job) -> None:
+    """Send the job's task to its queue (local OCR or provider forwarding)."""
+    from app.tasks import run_job
+
+    eng = None
+    try:
+        eng = registry.get_engine(job.engine)
+    except OcrError:
+        pass
+    queue = settings.OCR_PROVIDER_QUEUE if getattr(eng, "kind", "local") == "cloud" else None
+    run_job.apply_async(args=[str(job.id)], queue=queue or settings.OCR_QUEUE)
+
+
+def job_delete(*, job: Job) -> None:
+    """Delete a job, its pages and its stored file."""
+    name = job.file.name if job.file else ""
+    storage = job.file.storage if job.file else None
+    with transaction.atomic():
+        job.delete()
+        if name and storage is not None:
+            transaction.on_commit(lambda: storage.delete(name))
+
+
+def job_rerun(*, job: Job) -> Job:
+    """Reset a finished job (pages, result, error) and enqueue it again."""
+    with transaction.atomic():
+        job.pages.all().delete()
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.PENDING,
+            pages_done=0,
+            result=None,
+            text="",
+            error_code="",
+            error_message="",
+            attempts=0,
+            started_at=None,
+            finished_at=None,
+            duration=None,
+        )
+        job.refresh_from_db()
+        transaction.on_commit(lambda: job_enqueue(job=job))
+    return job
+
+
+def job_fail(*, job_id: Any, code: str, message: str) -> None:
+    """Mark an unfinished job ``failed`` with an error ``code`` and ``message``."""
+    now = timezone.now()
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return
+    started = job.started_at or now
+    Job.objects.filter(pk=job_id).exclude(
+        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED]
+    ).update(
+        status=JobStatus.FAILED,
+        error_code=code,
+        error_message=message[:2000],
+        finished_at=now,
+        duration=(now - started).total_seconds(),
+    )
+    log.warning("job %s failed: %s: %s", job_id, code, message)
+
+
+def _job_claim(job_id: Any) -> Job | None:
+    """Count a delivery and mark the job processing; None when it must not run.
+
+    A job delivered more than ``OCR_MAX_ATTEMPTS`` times (its worker process
+    died each time, e.g. native OCR code aborted) is failed with
+    ``engine_crash`` instead of running again.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        if job.attempts >= settings.OCR_MAX_ATTEMPTS:
+            now = timezone.now()
+            job.status = JobStatus.FAILED
+            job.error_code = "engine_crash"
+            job.error_message = (
+                f"The OCR engine stopped unexpectedly {job.attempts} times on this document; "
+                "it will not be retried."
+            )
+            job.finished_at = now
+            job.duration = (now - (job.started_at or now)).total_seconds()
+            job.save()
+            log.error("job %s: %s", job.id, job.error_message)
+            return None
+        job.attempts += 1
+        job.status = JobStatus.PROCESSING
+        if job.started_at is None:
+            job.started_at = timezone.now()
+        job.save(update_fields=["attempts", "status", "started_at"])
+        return job
+
+
+def _iter_pages(job: Job):
+    """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time."""
+    numbers = None
+    spec = (job.options or {}).get("pages")
+    if job.content_type == inputs.PDF_TYPE:
+        from app.pipeline import documents
+
+        yield from documents.iter_pdf_pages(job, spec)
+        return
+    with job.file.open("rb") as fh:
+        if spec:
+            from app.pipeline.pages import parse_page_ranges
+
+            with inputs._open_image(fh, "image") as probe:
+                total = getattr(probe, "n_frames", 1) if probe.format == "TIFF" else 1
+            fh.seek(0)
+            numbers = parse_page_ranges(spec, total)
+        yield from inputs.iter_image_pages(
+            fh, max_pixels=settings.OCR_MAX_PIXELS, page_numbers=numbers
+        )
+
+
+def _page_row(job: Job, page: SchemaPage, seconds: float) -> Page:
+    return Page(
+        job=job,
+        number=page.number,
+        status=JobStatus.DONE,
+        width=page.width,
+        height=page.height,
+        dpi=page.dpi,
+        rotation=page.rotation,
+        skew=page.skew,
+        confidence=page.confidence,
+        text=page.text,
+        result=page.to_dict(),
+        raw_response=page.raw,
+        duration=round(seconds, 4),
+    )
+
+
+def job_run(*, job_id: Any) -> None:
+    """Run OCR for a job: every page in turn, each stored as it finishes.
+
+    Pages already stored by an earlier delivery are skipped, so a job resumes
+    after a worker crash. Any error marks the job ``failed`` with a stable
+    code (``OcrError.code``, ``timeout`` for the soft time limit,
+    ``internal_error`` otherwise); it never stays ``processing``.
+    """
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    job = _job_claim(job_id)
+    if job is None:
+        return
+    current_page: int | None = None
+    try:
+        engine = registry.get_engine(job.engine)
+        done = set(job.pages.filter(status=JobStatus.DONE).values_list("number", flat=True))
+        for page_image in _iter_pages(job):
+            current_page = page_image.number
+            if page_image.number in done:
+                continue
+            started = time.perf_counter()
+            result = engine.recognize_page(
+                page_image.image,
+                page_number=page_image.number,
+                options=engine_options(job, dpi=page_image.dpi),
+            )
+            page_image.image.close()
+            result.number = page_image.number
+            _page_row(job, result, time.perf_counter() - started).save()
+            done.add(page_image.number)
+            Job.objects.filter(pk=job.pk).update(pages_done=len(done))
+            current_page = None
+        _job_finish(job)
+    except SoftTimeLimitExceeded:
+        job_fail(
+            job_id=job.pk,
+            code="timeout",
+            message=f"OCR took longer than {settings.OCR_TASK_SOFT_TIME_LIMIT} s.",
+        )
+    except OcrError as exc:
+        where = f"Page {current_page}: " if current_page and job.page_count > 1 else ""
+        if current_page:
+            Page.objects.update_or_create(
+                job=job,
+                number=current_page,
+                defaults={
+                    "status": JobStatus.FAILED,
+                    "error_code": exc.code,
+                    "error_message": exc.message,
+                },
+            )
+        job_fail(job_id=job.pk, code=exc.code, message=where + exc.message)
+    except Exception as exc:
+        log.exception("job %s crashed", job.pk)
+        job_fail(
+            job_id=job.pk,
+            code="internal_error",
+            message=f"Unexpected error while processing: {exc.__class__.__name__}.",
+        )
+
+
+def _job_finish(job: Job) -> None:
+    """Mark the job done; its text joins the page texts with form feeds (DESIGN.md)."""
+    pages = job.pages.filter(status=JobStatus.DONE).order_by("number")
+    texts = list(pages.values_list("text", flat=True))
+    first_extra: dict[str, Any] = {}
+    for result in pages.filter(result__isnull=False).values_list("result", flat=True).iterator():
+        for key in ("fields", "mrz"):
+            if key not in first_extra and result.get(key):
+                first_extra[key] = result[key]
+        if len(first_extra) == 2:
+            break
+    info = registry.get_engine(job.engine).info()
+    summary: dict[str, Any] = {
+        "engine": job.engine,
+        "engine_version": info.version,
+        "languages": job.language_list,
+        **first_extra,
+    }
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        result=summary,
+        text=PAGE_SEPARATOR.join(texts),
+        pages_done=len(texts),
+        page_count=max(job.page_count, len(texts)),
+        finished_at=now,
+        duration=(now - (job.started_at or now)).total_seconds(),
+        error_code="",
+        error_message="",
+    )
+
+
+def fetch_document(*, url: str) -> tuple[bytes, str]:
+    """Download a document for ``image_url``; returns (bytes, file name).
+
+    Limits come from settings (``OCR_MAX_UPLOAD_BYTES``, ``OCR_URL_TIMEOUT``
+    seconds, ``OCR_URL_MAX_REDIRECTS``); private addresses are refused unless
+    ``OCR_URL_ALLOW_PRIVATE``. Raises ``OcrError`` (``url_forbidden``,
+    ``url_unreachable``, ``file_too_large``, ``timeout``).
+    """
+    from app.pipeline.fetch import fetch_url
+
+    fetched = fetch_url(
+        url,
+        max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
+        timeout=settings.OCR_URL_TIMEOUT,
+        max_redirects=settings.OCR_URL_MAX_REDIRECTS,
+        allow_private=settings.OCR_URL_ALLOW_PRIVATE,
+    )
+    return fetched.data, fetched.filename
