@@ -1,0 +1,279 @@
+"""PDF input: open/count, rendering one page at a time, text layer extraction."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+
+from app.errors import OcrError
+from app.pipeline.pdf import (
+    effective_dpi,
+    open_pdf,
+    page_text_layer,
+    pdf_page_count,
+    render_pages,
+)
+
+
+def _marked_page(i: int, size=(300, 400)) -> Image.Image:
+    """A white page with a black square whose x position encodes the page index."""
+    img = Image.new("RGB", size, "white")
+    ImageDraw.Draw(img).rectangle([20 * i, 0, 20 * i + 19, 19], fill="black")
+    return img
+
+
+def _first_dark_x(img: Image.Image) -> int:
+    arr = np.asarray(img.convert("L"))
+    return int(np.where((arr < 128).any(axis=0))[0][0])
+
+
+def _image_pdf(path, pages: int, size=(300, 400), resolution=150) -> None:
+    imgs = [_marked_page(i, size) for i in range(pages)]
+    imgs[0].save(path, save_all=True, append_images=imgs[1:], resolution=resolution)
+
+
+def _text_pdf(path, lines_per_page: list[list[tuple[str, float, float]]], rotate: int = 0) -> None:
+    """A US Letter PDF with real (visible) Helvetica text at 24 pt: (text, x, y) in points."""
+    pdf = pdfium.PdfDocument.new()
+    for lines in lines_per_page:
+        page = pdf.new_page(612, 792)
+        for text, x, y in lines:
+            obj = pdfium_c.FPDFPageObj_NewTextObj(pdf, b"Helvetica", ctypes.c_float(24))
+            buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+            assert pdfium_c.FPDFText_SetText(
+                obj, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+            )
+            pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+            pdfium_c.FPDFPage_InsertObject(page, obj)
+        assert pdfium_c.FPDFPage_GenerateContent(page)
+        if rotate:
+            page.set_rotation(rotate)
+        page.close()
+    pdf.save(str(path))
+    pdf.close()
+
+
+# -- open / count -----------------------------------------------------------------
+
+
+def test_page_count_and_open(tmp_path):
+    path = tmp_path / "three.pdf"
+    _image_pdf(path, 3)
+    assert pdf_page_count(path) == 3
+    with open_pdf(path) as pdf:
+        assert len(pdf) == 3
+
+
+def test_encrypted_pdf(tmp_path):
+    plain = tmp_path / "plain.pdf"
+    _image_pdf(plain, 2)
+    locked = tmp_path / "locked.pdf"
+    writer = PdfWriter(clone_from=str(plain))
+    writer.encrypt("secret", algorithm="RC4-128")
+    writer.write(str(locked))
+    with pytest.raises(OcrError) as exc:
+        pdf_page_count(locked)
+    assert exc.value.code == "encrypted_pdf"
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(locked, dpi=72))
+    assert exc.value.code == "encrypted_pdf"
+
+
+def test_owner_password_only_opens(tmp_path):
+    """Permissions-only encryption (empty user password) is readable: not an error."""
+    plain = tmp_path / "plain.pdf"
+    _image_pdf(plain, 2)
+    restricted = tmp_path / "restricted.pdf"
+    writer = PdfWriter(clone_from=str(plain))
+    writer.encrypt("", owner_password="owner", algorithm="RC4-128")
+    writer.write(str(restricted))
+    assert pdf_page_count(restricted) == 2
+
+
+@pytest.mark.parametrize("cut", [0.0, 0.3, 0.7, 0.95])
+def test_truncated_pdf_is_invalid(tmp_path, cut):
+    good = tmp_path / "good.pdf"
+    _image_pdf(good, 3)
+    data = good.read_bytes()
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(OcrError) as exc:
+        pdf_page_count(bad)
+    assert exc.value.code == "invalid_pdf"
+
+
+@pytest.mark.parametrize("content", [b"hello, not a pdf", b"%PDF-1.7\n%garbage\n" * 20])
+def test_garbage_is_invalid(tmp_path, content):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(content)
+    with pytest.raises(OcrError) as exc:
+        pdf_page_count(bad)
+    assert exc.value.code == "invalid_pdf"
+    assert exc.value.http_status == 400
+
+
+def test_missing_file_is_invalid(tmp_path):
+    with pytest.raises(OcrError) as exc:
+        pdf_page_count(tmp_path / "nope.pdf")
+    assert exc.value.code == "invalid_pdf"
+
+
+# -- rendering ----------------------------------------------------------------------
+
+
+def test_render_sizes_follow_dpi(tmp_path):
+    path = tmp_path / "doc.pdf"
+    _image_pdf(path, 2, size=(300, 400), resolution=150)  # 2 x 2.667 inches
+    got = list(render_pages(path, dpi=150))
+    assert [(n, d) for n, _, d in got] == [(1, 150), (2, 150)]
+    for _, img, _ in got:
+        assert img.mode == "RGB"
+        assert abs(img.width - 300) <= 1 and abs(img.height - 400) <= 1
+        assert img.info["dpi"] == (150, 150)
+    [(n, img, d)] = list(render_pages(path, [2], dpi=300, grayscale=True))
+    assert (n, d, img.mode) == (2, 300, "L")
+    assert abs(img.width - 600) <= 1 and abs(img.height - 800) <= 1
+
+
+def test_render_selected_pages_in_order(tmp_path):
+    path = tmp_path / "doc.pdf"
+    _image_pdf(path, 5)
+    got = list(render_pages(path, [5, 2, 2, 4], dpi=150))
+    assert [n for n, _, _ in got] == [2, 4, 5]
+    for n, img, _ in got:
+        # the content is the right page's, not page 1 repeated
+        assert abs(_first_dark_x(img) - 20 * (n - 1)) <= 1
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(path, [6], dpi=72))
+    assert exc.value.code == "invalid_pages"
+
+
+def test_huge_page_gets_lower_dpi(tmp_path):
+    path = tmp_path / "poster.pdf"
+    # 2000x2000 px at 10 dpi = a 200x200 inch poster: 3.6 GP at 300 dpi.
+    Image.new("L", (2000, 2000), 255).save(path, resolution=10)
+    [(n, img, used)] = list(render_pages(path, dpi=300, max_pixels=4_000_000))
+    assert used < 300
+    assert img.width * img.height <= 4_000_000
+    assert used == 10  # 200 in * 10 dpi = 2000 px; 11 dpi would be 2200x2200 > 4 MP
+    assert img.size == (2000, 2000)
+
+
+def test_effective_dpi():
+    a4 = (595.0, 842.0)
+    assert effective_dpi(*a4, 300, 40_000_000) == 300
+    assert effective_dpi(*a4, 300, None) == 300
+    low = effective_dpi(*a4, 300, 1_000_000)
+    w, h = a4[0] * low / 72, a4[1] * low / 72
+    assert np.ceil(w) * np.ceil(h) <= 1_000_000
+    w1, h1 = a4[0] * (low + 1) / 72, a4[1] * (low + 1) / 72
+    assert np.ceil(w1) * np.ceil(h1) > 1_000_000  # the highest DPI that fits
+    assert effective_dpi(14400.0, 14400.0, 300, 100) == 1
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_render_200_pages_memory_stays_flat(tmp_path):
+    path = tmp_path / "long.pdf"
+    blank = Image.new("L", (85, 110), 255)
+    blank.save(path, save_all=True, append_images=[blank] * 199, resolution=10)  # 8.5x11 in
+    assert pdf_page_count(path) == 200
+    seen = 0
+    baseline = None
+    peak = 0
+    for n, img, used in render_pages(path, dpi=100):  # 850x1100 RGB = 2.8 MB a page
+        assert used == 100 and img.size == (850, 1100)
+        seen += 1
+        del img
+        if n == 10:
+            gc.collect()
+            baseline = _rss_bytes()
+        elif n > 10:
+            peak = max(peak, _rss_bytes())
+    assert seen == 200
+    # 190 leaked pages would be > 500 MB; allow allocator noise only.
+    assert peak - baseline < 60 * 1024 * 1024, (peak - baseline) / 2**20
+
+
+# -- text layer -------------------------------------------------------------------------
+
+LINES = [
+    ("Hello PDF world", 72, 700),
+    ("Second line here", 72, 670),
+    ("Another block far below", 72, 400),
+]
+
+
+def test_text_layer_words_lines_blocks(tmp_path):
+    path = tmp_path / "text.pdf"
+    _text_pdf(path, [LINES])
+    page = page_text_layer(path, 1, dpi=150)
+    assert page is not None
+    assert page.number == 1 and page.dpi == 150
+    assert page.text == "Hello PDF world\nSecond line here\n\nAnother block far below"
+    assert len(page.blocks) == 2
+    assert [len(b.lines) for b in page.blocks] == [2, 1]
+    [img] = [img for _, img, _ in render_pages(path, dpi=150)]
+    assert (page.width, page.height) == img.size
+    ink = np.asarray(img.convert("L")) < 128
+    covered = np.zeros_like(ink)
+    words = page.words()
+    assert [w.text for w in words] == " ".join(t for t, _, _ in LINES).split()
+    for w in words:
+        left, top, right, bottom = w.bbox
+        assert w.confidence is None
+        # 24 pt at 150 dpi is 50 px: a word box is a glyph-height box
+        assert 20 <= bottom - top <= 55
+        assert ink[top:bottom, left:right].any(), w
+        covered[max(0, top - 2) : bottom + 2, max(0, left - 2) : right + 2] = True
+    # every inked pixel of the rendered page lies inside some word box
+    assert not (ink & ~covered).any()
+    # boxes sit where the text was placed: x=72 pt -> 150 px, baseline y=700 pt -> 191 px
+    hello = words[0]
+    assert abs(hello.bbox[0] - 150) <= 6
+    assert abs(hello.bbox[3] - (792 - 700) * 150 / 72) <= 6
+
+
+def test_text_layer_rotated_page(tmp_path):
+    path = tmp_path / "rot.pdf"
+    _text_pdf(path, [LINES], rotate=90)
+    page = page_text_layer(path, 1, dpi=100)
+    [img] = [img for _, img, _ in render_pages(path, dpi=100)]
+    assert img.width > img.height  # /Rotate 90 renders landscape
+    assert (page.width, page.height) == img.size
+    # pdfium orders the lines of a rotated page its own way; the lines are intact
+    assert sorted(ln.text for b in page.blocks for ln in b.lines) == sorted(t for t, _, _ in LINES)
+    ink = np.asarray(img.convert("L")) < 128
+    for w in page.words():
+        left, top, right, bottom = w.bbox
+        assert ink[top:bottom, left:right].mean() > 0.05, w  # the box is on the glyphs
+        assert bottom - top > right - left or len(w.text) == 1  # text runs vertically
+
+
+def test_text_layer_absent_on_image_pdf(tmp_path):
+    path = tmp_path / "scan.pdf"
+    _image_pdf(path, 2)
+    assert page_text_layer(path, 1) is None
+    assert page_text_layer(path, 2) is None
+
+
+def test_text_layer_second_page_and_tiny_text(tmp_path):
+    path = tmp_path / "two.pdf"
+    _text_pdf(path, [[("ab", 72, 700)], [("Page two text", 72, 700)]])
+    assert page_text_layer(path, 1) is None  # 2 characters: not meaningful
+    page = page_text_layer(path, 2, dpi=300)
+    assert page is not None and page.text == "Page two text" and page.number == 2
+    with pytest.raises(OcrError) as exc:
+        page_text_layer(path, 3)
+    assert exc.value.code == "invalid_pages"
