@@ -68,14 +68,15 @@ class HttpSettings:
             value = config.get(key)
             return default if value in (None, "") else float(value)
 
+        d = cls()
         return cls(
-            connect_timeout=num("OCR_PROVIDER_CONNECT_TIMEOUT", cls.connect_timeout),
-            read_timeout=num("OCR_PROVIDER_READ_TIMEOUT", cls.read_timeout),
-            retries=max(0, int(num("OCR_PROVIDER_RETRIES", cls.retries))),
-            backoff_factor=num("OCR_PROVIDER_BACKOFF_FACTOR", cls.backoff_factor),
-            retry_after_max=num("OCR_PROVIDER_RETRY_AFTER_MAX", cls.retry_after_max),
-            poll_timeout=num("OCR_PROVIDER_POLL_TIMEOUT", cls.poll_timeout),
-            poll_interval=num("OCR_PROVIDER_POLL_INTERVAL", cls.poll_interval),
+            connect_timeout=num("OCR_PROVIDER_CONNECT_TIMEOUT", d.connect_timeout),
+            read_timeout=num("OCR_PROVIDER_READ_TIMEOUT", d.read_timeout),
+            retries=max(0, int(num("OCR_PROVIDER_RETRIES", d.retries))),
+            backoff_factor=num("OCR_PROVIDER_BACKOFF_FACTOR", d.backoff_factor),
+            retry_after_max=num("OCR_PROVIDER_RETRY_AFTER_MAX", d.retry_after_max),
+            poll_timeout=num("OCR_PROVIDER_POLL_TIMEOUT", d.poll_timeout),
+            poll_interval=num("OCR_PROVIDER_POLL_INTERVAL", d.poll_interval),
         )
 
     @property
