@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
+from werkzeug import Request, Response
 
 #: Fast settings: short timeouts, tiny backoff, two retries.
 FAST: dict[str, Any] = {
@@ -44,3 +48,25 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
     """caplog capturing everything (urllib3 and requests debug lines included)."""
     with caplog.at_level(logging.DEBUG):
         yield caplog
+
+
+class SlowAnswer:
+    """A pytest-httpserver handler answering ``body`` (JSON) after ``delay`` seconds.
+
+    Call :meth:`wait` at the end of a test so the single-threaded server has
+    finished the late answer before the next test starts.
+    """
+
+    def __init__(self, body: Any, delay: float = 0.8) -> None:
+        self.body = body
+        self.delay = delay
+        self.done = threading.Event()
+
+    def __call__(self, request: Request) -> Response:
+        time.sleep(self.delay)
+        self.done.set()
+        return Response(json.dumps(self.body), content_type="application/json")
+
+    def wait(self) -> None:
+        self.done.wait(self.delay + 2)
+        time.sleep(0.05)

@@ -8,11 +8,12 @@ from email.utils import formatdate
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from app.engines.providers import _http
 from app.engines.providers._poll import poll
 from app.errors import OcrError
+
+from .conftest import SlowAnswer
 
 SETTINGS = _http.HttpSettings(
     connect_timeout=1.0, read_timeout=0.5, retries=2, backoff_factor=0.01, retry_after_max=1.5
@@ -122,15 +123,13 @@ def test_other_4xx_are_not_retried(httpserver: HTTPServer, status: int, code: st
 
 
 def test_slow_answer_is_timeout_and_not_retried(httpserver: HTTPServer) -> None:
-    def slow(request: Request) -> Response:
-        time.sleep(1.0)
-        return Response("{}", content_type="application/json")
-
+    slow = SlowAnswer({}, delay=1.0)
     httpserver.expect_request("/ocr").respond_with_handler(slow)
     with pytest.raises(OcrError) as err:
         call(httpserver)
     assert err.value.code == "timeout"
-    assert len(httpserver.log) <= 1
+    slow.wait()
+    assert len(httpserver.log) == 1  # not retried
 
 
 def test_unreachable_provider_is_provider_error() -> None:

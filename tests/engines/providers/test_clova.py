@@ -18,7 +18,7 @@ from app.engines.base import EngineOptions
 from app.engines.providers import clova
 from app.errors import OcrError
 
-from .conftest import make_config, render_page
+from .conftest import SlowAnswer, make_config, render_page
 
 SECRET = "clova-s3cret-XYZ"
 PATH = "/custom/v1/123/abcdef/general"
@@ -184,15 +184,13 @@ def test_infer_result_failure_is_provider_error(httpserver: HTTPServer) -> None:
 
 
 def test_slow_answer_is_timeout(httpserver: HTTPServer) -> None:
-    def slow(request: Request) -> Response:
-        time.sleep(0.8)
-        return Response(json.dumps(success([])), content_type="application/json")
-
+    slow = SlowAnswer(success([]))
     httpserver.expect_request(PATH).respond_with_handler(slow)
     eng = engine(httpserver, OCR_PROVIDER_READ_TIMEOUT=0.3)
     with pytest.raises(OcrError) as err:
         eng.recognize_page(render_page(), page_number=1, options=EngineOptions())
     assert err.value.code == "timeout"
+    slow.wait()
 
 
 def test_unknown_language_and_unavailable_without_credentials() -> None:
