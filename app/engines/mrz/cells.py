@@ -21,6 +21,7 @@ Coordinates are pixels of the (straightened) crop the symbols come from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,13 +65,19 @@ def is_chevron(cell: np.ndarray) -> bool:
     )
 
 
-def read_line(binary: np.ndarray, symbols: list[Symbol]) -> tuple[str, tuple[int, int, int, int]]:
+def read_line(
+    binary: np.ndarray,
+    symbols: list[Symbol],
+    read_cell: Callable[[tuple[int, int, int, int]], str] | None = None,
+) -> tuple[str, tuple[int, int, int, int]]:
     """Rebuild one MRZ line on its character grid.
 
     ``binary`` is the whole crop (``True`` = ink); ``symbols`` Tesseract's
     symbols of this line, left to right. Returns the line text (30, 36 or 44
     characters, or Tesseract's own text when the grid cannot be set up) and
-    the line's box in crop pixels.
+    the line's box in crop pixels. ``read_cell``, if given, reads one cell
+    box (crop pixels) as a single character; it is asked about cells holding
+    ink that Tesseract's line reading skipped.
     """
     raw = "".join(s.text for s in symbols)
     if len(symbols) < 10:
@@ -106,6 +113,8 @@ def read_line(binary: np.ndarray, symbols: list[Symbol]) -> tuple[str, tuple[int
         if is_chevron(band[:, x0:x1]):
             out.append("<")
         else:
+            if not best and read_cell is not None and band[:, x0:x1].sum() > 6:
+                best = read_cell((x0, top, x1, bottom))[:1]
             out.append(best or "<")
     return "".join(out), (int(left), top, int(right), bottom)
 

@@ -48,6 +48,8 @@ from app.pipeline.schema import Block, Line, Page, Word, union_bbox
 ENGINE_NAME = "mrz"
 #: Height in pixels of one MRZ text band in the crop handed to Tesseract.
 TARGET_BAND = 34.0
+#: Band heights tried in turn while no reading has all check digits right.
+BAND_HEIGHTS = (TARGET_BAND, 48.0)
 WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 #: Tesseract variables set when the model loads: no dictionary for MRZ strings.
 INIT_VARIABLES = {"load_system_dawg": "F", "load_freq_dawg": "F"}
@@ -181,6 +183,12 @@ class MrzEngine:
                 api.Clear()
         return [ln for ln in lines if ln]
 
+    def _char(self, image: Image.Image, *, deadline: float) -> str:
+        """One character read from a cell image (psm 10, MRZ whitelist); may be ""."""
+        tsv = self._tsv(image, psm=10, whitelist=WHITELIST, deadline=deadline)
+        page = parse_tsv(tsv, page_number=1, width=image.width, height=image.height, dpi=None)
+        return "".join(w.text for w in page.words())
+
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
     ) -> Page:
@@ -230,10 +238,30 @@ class MrzEngine:
         rotation: int,
         deadline: float,
     ) -> _Reading | None:
-        """OCR one region of ``page_img`` (already turned by ``rotation``)."""
+        """OCR one region of ``page_img`` (already turned by ``rotation``) at each of
+        :data:`BAND_HEIGHTS` until every check digit validates; the best reading."""
+        best: _Reading | None = None
+        for band in BAND_HEIGHTS:
+            reading = self._read_scaled(page_img, box, region, rotation, deadline, band)
+            if reading and (best is None or _rank(reading) > _rank(best)):
+                best = reading
+            if best and best.result["valid_score"] == 100:
+                break
+        return best
+
+    def _read_scaled(
+        self,
+        page_img: Image.Image,
+        box: tuple[int, int, int, int],
+        region: Region,
+        rotation: int,
+        deadline: float,
+        band: float,
+    ) -> _Reading | None:
+        """One reading of a region scaled so a text band is ``band`` pixels tall."""
         crop = np.asarray(page_img.crop(box))
         h, w = crop.shape
-        scale = min(3.0, max(0.4, TARGET_BAND / max(region.line_height, 1.0)))
+        scale = min(3.0, max(0.4, band / max(region.line_height, 1.0)))
         # straighten: the band's skew is the same after a 180 degree turn
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -region.angle, scale)
         out_w, out_h = round(w * scale), round(h * scale)
@@ -244,7 +272,14 @@ class MrzEngine:
         )
         binary = _binarise(work)
         sym_lines = self._symbols(Image.fromarray(work), deadline=deadline)
-        ocr_lines = [cells.read_line(binary, syms) for syms in sym_lines]
+        work_img = Image.fromarray(work)
+
+        def read_cell(cell: tuple[int, int, int, int]) -> str:
+            pad = (cell[3] - cell[1]) // 3
+            padded = (cell[0] - pad, cell[1] - pad, cell[2] + pad, cell[3] + pad)
+            return self._char(work_img.crop(padded), deadline=deadline)
+
+        ocr_lines = [cells.read_line(binary, syms, read_cell) for syms in sym_lines]
         confidences = [round(float(np.mean([s.confidence for s in syms])), 2) for syms in sym_lines]
         found = icao.find_mrz([text for text, _ in ocr_lines])
         if found is None:
