@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 LINE_LENGTHS = (30, 36, 44)
@@ -39,11 +40,21 @@ class Symbol:
 
 
 def is_chevron(cell: np.ndarray) -> bool:
-    """Whether a binary cell (``True`` = ink, rows x columns) holds a ``<``."""
-    ys, xs = np.nonzero(cell)
+    """Whether a binary cell (``True`` = ink, rows x columns) holds a ``<``.
+
+    Only the cell's largest connected blob of ink is looked at (noise specks
+    and a neighbour's edge are dropped): ``<`` is a single stroke.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cell.astype(np.uint8), connectivity=8
+    )
+    if count < 2:
+        return False
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    ys, xs = np.nonzero(labels == biggest)
     if len(xs) < 6:
         return False
-    ink = cell[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = (labels == biggest)[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = ink.shape
     if h < 5 or w < 4 or w < 0.45 * h:
         return False
