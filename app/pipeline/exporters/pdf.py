@@ -36,6 +36,7 @@ characters in the text layer.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Callable
@@ -126,8 +127,29 @@ def _word_font(text: str, default: str) -> str:
     return CJK_FONTS[script]
 
 
-def _image_reader(image: Image.Image):  # noqa: ANN202 - reportlab.lib.utils.ImageReader
-    """A ReportLab image for ``image``: JPEG bytes, or the bilevel image as is."""
+class _JpegImage:
+    """JPEG bytes in the shape ReportLab's ``drawImage`` accepts without decoding them.
+
+    ``Canvas.drawImage`` names an image that is not an ``ImageReader`` by its
+    ``str()`` (here the data's SHA-256, so identical pages are stored once),
+    and ``PDFImageXObject`` copies the data of anything with ``jpeg_fh()``
+    straight into a ``DCTDecode`` stream. An ``ImageReader`` would instead
+    decode the JPEG to raw RGB just to hash it.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.key = "jpeg-" + hashlib.sha256(data).hexdigest()
+
+    def jpeg_fh(self) -> io.BytesIO:
+        return io.BytesIO(self.data)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def _pdf_image(image: Image.Image) -> object:
+    """What to hand ``Canvas.drawImage`` for ``image``: JPEG data, or a lossless bilevel image."""
     from reportlab.lib.utils import ImageReader
 
     if image.mode == "1":  # lossless, 8-bit grey + Flate (ReportLab has no 1-bit path)
@@ -139,9 +161,8 @@ def _image_reader(image: Image.Image):  # noqa: ANN202 - reportlab.lib.utils.Ima
     elif image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-    buf.seek(0)
-    return ImageReader(buf)
+    image.save(buf, format="JPEG", quality=JPEG_QUALITY)
+    return _JpegImage(buf.getvalue())
 
 
 def page_size_points(page: Page) -> tuple[float, float]:
@@ -227,7 +248,7 @@ def _write(document: Document, out: IO[bytes], *, page_image: PageImage, title: 
     for page in document.pages:
         width, height = page_size_points(page)
         canvas.setPageSize((width, height))
-        reader = _image_reader(page_image(page.number))
+        reader = _pdf_image(page_image(page.number))
         canvas.drawImage(reader, 0, 0, width=width, height=height)
         del reader  # the page's decoded image is not kept (the caller may keep its own)
         _draw_text_layer(canvas, page, font)
