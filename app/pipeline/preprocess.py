@@ -1,0 +1,385 @@
+"""Page preprocessing before OCR: orientation, deskew, resolution, cleaning.
+
+Pure functions on Pillow images (numpy for the maths), no Django. Steps, in
+order (:func:`preprocess`):
+
+1. EXIF orientation (``ImageOps.exif_transpose``): the photo as a viewer
+   shows it. Not counted in ``rotation``.
+2. Scale decision: a known DPI below 200 is brought to ``target_dpi``; with
+   no DPI, text whose lines are shorter than :data:`MIN_LINE_PX` pixels is
+   enlarged toward :data:`TARGET_LINE_PX`. At most :data:`MAX_SCALE` times
+   and ``max_pixels`` pixels. Images are never shrunk.
+3. Orientation (``rotate="auto"``): Debian's ``tesseract IMG stdout --psm 0``
+   (OSD) on a grey copy with at most :data:`OSD_MAX_SIDE` pixels a side;
+   applied when ``Orientation confidence`` >= :data:`OSD_MIN_CONFIDENCE`.
+   A missing CLI or ``osd.traineddata``, a timeout or "too few characters"
+   just skip this step. (tesserocr's in-process OSD aborts the process with
+   Debian's osd data, so it is never used.)
+4. Deskew (``deskew=True``): a projection-profile search on a binarised
+   copy of at most :data:`ANALYSIS_MAX_SIDE` pixels, +-:data:`MAX_SKEW`
+   degrees, 0.05 degree resolution; the image is rotated with white fill and
+   ``expand=True`` (so it grows a little).
+5. Upscaling by the factor chosen in step 2 (bicubic).
+6. ``clean=True``: 3x3 median denoise, then Otsu binarisation (``L`` image,
+   0/255).
+
+Word boxes that an engine returns refer to :attr:`Prepared.image`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+log = logging.getLogger(__name__)
+
+#: Tesseract OSD: minimum "Orientation confidence" to apply its answer.
+OSD_MIN_CONFIDENCE = 2.0
+#: Longest side, in pixels, of the grey copy handed to OSD.
+OSD_MAX_SIDE = 2000
+#: Seconds the OSD subprocess may take.
+OSD_TIMEOUT = 15.0
+#: Longest side, in pixels, of the copy used to measure skew and text size.
+ANALYSIS_MAX_SIDE = 1600
+#: Largest skew, in degrees, that deskew looks for.
+MAX_SKEW = 15.0
+#: Smallest skew, in degrees, worth a rotation (Tesseract copes below that).
+MIN_SKEW = 0.1
+#: With no DPI, text lines shorter than this (pixels, ink of a line from
+#: ascender to descender, about 0.75 x the font size in pixels) are enlarged...
+MIN_LINE_PX = 16
+#: ...to about this line height (pixels): 12 pt text at about 250 DPI.
+TARGET_LINE_PX = 32
+#: Largest upscaling factor.
+MAX_SCALE = 4.0
+#: A known DPI below this is brought up to ``target_dpi``.
+LOW_DPI = 200
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class PreprocessOptions:
+    """What :func:`preprocess` does.
+
+    ``rotate``: ``"auto"`` (detect 0/90/180/270 with Tesseract OSD) or ``"off"``.
+    ``deskew``: straighten small angles (up to 15 degrees).
+    ``clean``: denoise and binarise.
+    ``dpi``: the source resolution in DPI, overriding the file's; None = the file's.
+    ``target_dpi``: the resolution low-DPI images are enlarged toward.
+    """
+
+    rotate: str = "auto"
+    deskew: bool = True
+    clean: bool = False
+    dpi: int | None = None
+    target_dpi: int = 300
+
+    def __post_init__(self) -> None:
+        if self.rotate not in ("auto", "off"):
+            raise ValueError("rotate must be 'auto' or 'off'")
+        if self.dpi is not None and self.dpi <= 0:
+            raise ValueError("dpi must be positive")
+        if self.target_dpi <= 0:
+            raise ValueError("target_dpi must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The page as the engine will see it.
+
+    ``image``: ``RGB`` or ``L`` (``L`` when ``clean``).
+    ``rotation``: clockwise degrees (0/90/180/270) applied by orientation detection.
+    ``skew``: the tilt, in degrees counter-clockwise, found in the page and
+    corrected (the image was rotated by ``-skew``); 0.0 if none.
+    ``dpi``: the resolution ``image`` now has (None when unknown).
+    ``scale``: the enlargement factor applied (1.0 = none).
+    ``osd_confidence``: Tesseract's orientation confidence, None if OSD did not run.
+    """
+
+    image: Image.Image
+    rotation: int = 0
+    skew: float = 0.0
+    dpi: int | None = None
+    scale: float = 1.0
+    osd_confidence: float | None = None
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def otsu_threshold(gray: np.ndarray) -> int:
+    """Otsu's threshold (0-255) of a uint8 grey array: pixels <= it are ink."""
+    hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    if total == 0:
+        return 127
+    levels = np.arange(256, dtype=np.float64)
+    weight0 = np.cumsum(hist)
+    weight1 = total - weight0
+    cum_mean = np.cumsum(hist * levels)
+    mean_all = cum_mean[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mean_all * weight0 - total * cum_mean) ** 2 / (weight0 * weight1)
+    between = np.nan_to_num(between, nan=0.0, posinf=0.0)
+    return int(np.argmax(between))
+
+
+def _ink_mask(gray: Image.Image) -> np.ndarray:
+    """Boolean ink mask (dark on light) of a grey image, by Otsu."""
+    arr = np.asarray(gray, dtype=np.uint8)
+    if arr.size == 0 or int(arr.max()) - int(arr.min()) < 32:
+        return np.zeros(arr.shape, dtype=bool)
+    mask = arr <= otsu_threshold(arr)
+    if mask.mean() > 0.5:  # light text on a dark background
+        mask = ~mask
+    return mask
+
+
+def _rotate_clockwise(image: Image.Image, degrees: int) -> Image.Image:
+    if degrees == 90:
+        return image.transpose(Image.Transpose.ROTATE_270)
+    if degrees == 180:
+        return image.transpose(Image.Transpose.ROTATE_180)
+    if degrees == 270:
+        return image.transpose(Image.Transpose.ROTATE_90)
+    return image
+
+
+def _white(image: Image.Image) -> int | tuple[int, int, int]:
+    return 255 if image.mode == "L" else (255, 255, 255)
+
+
+def _analysis_copy(gray: Image.Image) -> tuple[Image.Image, float]:
+    """A grey copy with at most ANALYSIS_MAX_SIDE pixels a side, and its factor."""
+    factor = min(1.0, ANALYSIS_MAX_SIDE / max(gray.size))
+    if factor < 1.0:
+        size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
+        gray = gray.resize(size, Image.Resampling.BOX)
+    return gray, factor
+
+
+def line_height(mask: np.ndarray) -> float | None:
+    """Median height, in pixels, of text lines in an ink mask (either orientation).
+
+    Uses the projection (rows or columns) with the clearer line structure;
+    None when there is too little ink to tell.
+    """
+    if mask.sum() < 50:
+        return None
+    best: tuple[float, float] | None = None
+    for axis in (1, 0):  # rows (horizontal lines), then columns (vertical lines)
+        profile = mask.sum(axis=axis).astype(np.float64)
+        if profile.max() <= 0:
+            continue
+        on = profile > 0.05 * profile.max()
+        edges = np.diff(np.concatenate(([0], on.astype(np.int8), [0])))
+        starts, ends = np.where(edges == 1)[0], np.where(edges == -1)[0]
+        runs = ends - starts
+        runs = runs[runs >= 2]
+        if len(runs) == 0:
+            continue
+        structure = float(profile.std() / (profile.mean() + 1e-9))
+        if best is None or structure > best[0]:
+            best = (structure, float(np.median(runs)))
+    return best[1] if best else None
+
+
+def detect_skew(gray: Image.Image, max_angle: float = MAX_SKEW) -> float:
+    """The tilt of text lines in ``gray``, in degrees counter-clockwise (+-``max_angle``).
+
+    Projection profile: for each candidate angle the ink pixels are sheared
+    onto the y axis and the sum of squared row counts is scored (sharp text
+    lines score high). Coarse 0.25 degree steps, then 0.02 around the best.
+    Returns 0.0 when there is too little ink or no clear answer.
+    """
+    small, _ = _analysis_copy(gray)
+    mask = _ink_mask(small)
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 200:
+        return 0.0
+    if len(ys) > 250_000:
+        step = len(ys) // 250_000 + 1
+        ys, xs = ys[::step], xs[::step]
+    ys = ys.astype(np.float64)
+    xs = xs.astype(np.float64) - xs.mean()
+    height = mask.shape[0]
+
+    def score(angle: float) -> float:
+        # a line tilted counter-clockwise by `angle` has y = y0 - x tan(angle)
+        proj = ys + xs * math.tan(math.radians(angle))
+        idx = np.round(proj - proj.min()).astype(np.int64)
+        counts = np.bincount(idx, minlength=height)
+        return float(np.dot(counts, counts))
+
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.25)
+    scores = np.array([score(a) for a in coarse])
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.02)
+    fine_scores = np.array([score(a) for a in fine])
+    angle = float(fine[int(np.argmax(fine_scores))])
+    if fine_scores.max() <= score(0.0) * 1.01:  # no real improvement over flat
+        return 0.0
+    return round(angle, 2)
+
+
+# -- orientation ----------------------------------------------------------------------
+
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
+def parse_osd(text: str) -> tuple[int, float] | None:
+    """(clockwise rotation to apply, confidence) from ``tesseract --psm 0`` output."""
+    rot, conf = _ROTATE.search(text), _CONFIDENCE.search(text)
+    if not rot or not conf:
+        return None
+    degrees = int(rot.group(1)) % 360
+    if degrees not in (0, 90, 180, 270):
+        return None
+    return degrees, float(conf.group(1))
+
+
+def osd_available(tessdata_dir: str | None) -> bool:
+    """True when the ``tesseract`` CLI and ``osd.traineddata`` are both there."""
+    return bool(
+        shutil.which("tesseract")
+        and tessdata_dir
+        and (Path(tessdata_dir) / "osd.traineddata").is_file()
+    )
+
+
+def detect_orientation(
+    gray: Image.Image, *, tessdata_dir: str | None, dpi: int | None = None,
+    timeout: float = OSD_TIMEOUT,
+) -> tuple[int, float] | None:  # fmt: skip
+    """Run Tesseract OSD; ``(clockwise degrees to apply, confidence)`` or None.
+
+    None when the CLI or ``osd.traineddata`` is missing, Tesseract finds too
+    few characters, fails or exceeds ``timeout`` seconds.
+    """
+    exe = shutil.which("tesseract")
+    if not exe or not tessdata_dir or not (Path(tessdata_dir) / "osd.traineddata").is_file():
+        return None
+    factor = min(1.0, OSD_MAX_SIDE / max(gray.size))
+    if factor < 1.0:
+        gray = gray.resize(
+            (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
+            Image.Resampling.LANCZOS,
+        )
+        dpi = round(dpi * factor) if dpi else None
+    with tempfile.TemporaryDirectory(prefix="osd-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        gray.save(path, dpi=(dpi, dpi) if dpi else (300, 300))
+        cmd = [exe, path, "stdout", "--psm", "0", "--tessdata-dir", tessdata_dir]
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("tesseract OSD failed: %s", exc)
+            return None
+    return parse_osd(out.stdout)
+
+
+# -- main ------------------------------------------------------------------------------
+
+
+def _choose_scale(
+    gray: Image.Image, dpi: int | None, options: PreprocessOptions, max_pixels: int | None
+) -> float:
+    if dpi:
+        scale = options.target_dpi / dpi if dpi < LOW_DPI else 1.0
+    else:
+        small, factor = _analysis_copy(gray)
+        lh = line_height(_ink_mask(small))
+        scale = 1.0
+        if lh is not None and lh / factor < MIN_LINE_PX:
+            scale = TARGET_LINE_PX / max(lh / factor, 1.0)
+    scale = min(max(scale, 1.0), MAX_SCALE)
+    if max_pixels:
+        area = gray.width * gray.height * 1.1  # deskew's expand adds a little
+        scale = min(scale, math.sqrt(max_pixels / max(area, 1.0)))
+    return max(1.0, round(scale, 3))
+
+
+def preprocess(
+    image: Image.Image,
+    *,
+    source_dpi: int | None,
+    options: PreprocessOptions | None = None,
+    tessdata_dir: str | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> Prepared:
+    """Prepare one page image for OCR (see the module docstring for the steps).
+
+    ``source_dpi``: the file's resolution in DPI (None if unknown), overridden
+    by ``options.dpi``. ``tessdata_dir``: where ``osd.traineddata`` lives
+    (None skips orientation). ``max_pixels``: the prepared image's pixel
+    budget (upscaling stops there). Never raises for image content; returns
+    a :class:`Prepared`.
+    """
+    options = options or PreprocessOptions()
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    dpi = options.dpi or (int(round(source_dpi)) if source_dpi and source_dpi > 1 else None)
+    gray = image if image.mode == "L" else image.convert("L")
+    scale = _choose_scale(gray, dpi, options, max_pixels)
+
+    rotation, osd_conf = 0, None
+    if options.rotate == "auto":
+        osd_gray = gray
+        if scale > 1.0:
+            factor = min(scale, OSD_MAX_SIDE / max(gray.size))
+            if factor > 1.0:
+                osd_gray = gray.resize(
+                    (round(gray.width * factor), round(gray.height * factor)),
+                    Image.Resampling.BICUBIC,
+                )
+        osd_dpi = round(dpi * osd_gray.width / gray.width) if dpi else None
+        found = detect_orientation(osd_gray, tessdata_dir=tessdata_dir, dpi=osd_dpi)
+        if found is not None:
+            degrees, osd_conf = found
+            if degrees and osd_conf >= OSD_MIN_CONFIDENCE:
+                rotation = degrees
+                image = _rotate_clockwise(image, degrees)
+                gray = _rotate_clockwise(gray, degrees)
+
+    skew = 0.0
+    if options.deskew:
+        angle = detect_skew(gray)
+        if abs(angle) >= MIN_SKEW:
+            skew = angle
+            image = image.rotate(
+                -angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_white(image)
+            )
+
+    if scale > 1.0:
+        size = (round(image.width * scale), round(image.height * scale))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+
+    if options.clean:
+        grey = image.convert("L").filter(ImageFilter.MedianFilter(3))
+        arr = np.asarray(grey)
+        image = Image.fromarray(np.where(arr <= otsu_threshold(arr), 0, 255).astype(np.uint8))
+
+    out_dpi = round(dpi * scale) if dpi else None
+    if out_dpi:
+        image.info["dpi"] = (out_dpi, out_dpi)
+    return Prepared(
+        image=image,
+        rotation=rotation,
+        skew=round(skew, 2),
+        dpi=out_dpi,
+        scale=scale,
+        osd_confidence=osd_conf,
+    )

@@ -1,0 +1,226 @@
+"""Preprocessing with real Tesseract: orientation (CLI OSD), deskew, upscaling, cleaning."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.engines.base import EngineOptions
+from app.engines.tesseract import build, find_tessdata
+from app.pipeline.preprocess import (
+    PreprocessOptions,
+    detect_skew,
+    line_height,
+    otsu_threshold,
+    parse_osd,
+    preprocess,
+)
+from tests.pipeline.helpers import PANGRAMS, cer, render_text_page
+
+TESSDATA = find_tessdata()
+EXPECTED = "\n".join(PANGRAMS)
+
+pytestmark = pytest.mark.skipif(
+    not (TESSDATA and shutil.which("tesseract")), reason="needs Debian tesseract with tessdata"
+)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    eng = build({"OCR_TESSDATA_DIR": "", "OCR_TESSERACT_BACKEND": "auto"})
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    return render_text_page()  # 1275x900, ~12 pt text at 150 dpi
+
+
+def ocr(engine, prepared) -> str:
+    return engine.recognize_page(
+        prepared.image, page_number=1, options=EngineOptions(dpi=prepared.dpi)
+    ).text
+
+
+def test_upright_page_untouched(engine, page):
+    p = preprocess(page, source_dpi=300, tessdata_dir=TESSDATA)
+    assert (p.rotation, p.skew, p.scale, p.dpi) == (0, 0.0, 1.0, 300)
+    assert p.osd_confidence is not None and p.osd_confidence >= 2
+    assert p.image.size == page.size
+    assert cer(EXPECTED, ocr(engine, p)) < 0.05
+
+
+@pytest.mark.parametrize("clockwise", [90, 180, 270])
+def test_orientation_detected_and_corrected(engine, page, clockwise):
+    turned = page.rotate(-clockwise, expand=True, fillcolor=255)  # Pillow turns counter-clockwise
+    if clockwise == 180:  # (Tesseract itself reads some sideways pages, never upside down)
+        raw = engine.recognize_page(turned, page_number=1, options=EngineOptions()).text
+        assert cer(EXPECTED, raw) > 0.3
+    p = preprocess(turned, source_dpi=300, tessdata_dir=TESSDATA)
+    # undoing a clockwise turn of X takes a clockwise turn of 360 - X
+    assert p.rotation == (360 - clockwise) % 360
+    assert p.image.size == page.size
+    assert p.skew == 0.0
+    assert cer(EXPECTED, ocr(engine, p)) < 0.05
+
+
+def test_rotate_off_leaves_orientation(page):
+    upside_down = page.rotate(180)
+    p = preprocess(upside_down, source_dpi=300, options=PreprocessOptions(rotate="off"),
+                   tessdata_dir=TESSDATA)  # fmt: skip
+    assert p.rotation == 0 and p.osd_confidence is None
+    assert np.array_equal(np.asarray(p.image), np.asarray(upside_down))
+
+
+def test_missing_osd_data_skips_orientation(tmp_path, page):
+    (tmp_path / "eng.traineddata").write_bytes(b"")  # a tessdata folder without osd
+    p = preprocess(page.rotate(180), source_dpi=300, tessdata_dir=str(tmp_path))
+    assert p.rotation == 0 and p.osd_confidence is None
+    p = preprocess(page.rotate(180), source_dpi=300, tessdata_dir=None)
+    assert p.rotation == 0 and p.osd_confidence is None
+
+
+@pytest.mark.parametrize("angle", [3.0, 6.0, 10.0, -6.0])
+def test_deskew(engine, page, angle):
+    tilted = page.rotate(angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    if abs(angle) >= 6:  # Tesseract alone suffers at that tilt
+        raw = engine.recognize_page(tilted, page_number=1, options=EngineOptions(dpi=300)).text
+        assert cer(EXPECTED, raw) > 0.05
+    p = preprocess(tilted, source_dpi=300, tessdata_dir=TESSDATA)
+    assert p.rotation == 0
+    assert abs(p.skew - angle) <= 0.5, p.skew
+    assert p.skew == round(p.skew, 2)
+    assert cer(EXPECTED, ocr(engine, p)) < 0.05
+
+
+def test_deskew_off(page):
+    tilted = page.rotate(5, expand=True, fillcolor=255)
+    p = preprocess(tilted, source_dpi=300, options=PreprocessOptions(deskew=False, rotate="off"))
+    assert p.skew == 0.0 and p.image.size == tilted.size
+
+
+def test_rotated_and_skewed(engine, page):
+    tilted = page.rotate(4, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    turned = tilted.rotate(90, expand=True, fillcolor=255)  # 90 counter-clockwise
+    p = preprocess(turned.convert("RGB"), source_dpi=300, tessdata_dir=TESSDATA)
+    assert p.rotation == 90
+    assert abs(p.skew - 4) <= 0.5
+    assert p.image.mode == "RGB"
+    assert cer(EXPECTED, ocr(engine, p)) < 0.05
+
+
+def test_detect_skew_blank_page():
+    assert detect_skew(Image.new("L", (800, 600), 255)) == 0.0
+
+
+def test_blank_page_is_harmless():
+    p = preprocess(Image.new("RGB", (500, 700), "white"), source_dpi=None, tessdata_dir=TESSDATA)
+    assert (p.rotation, p.skew, p.scale, p.dpi) == (0, 0.0, 1.0, None)
+
+
+def test_low_dpi_is_upscaled_toward_target(engine):
+    small = render_text_page(size=(640, 450), font_px=14, margin=45)  # ~12 pt at 75 dpi
+    p = preprocess(small, source_dpi=75, tessdata_dir=TESSDATA)
+    assert p.scale == 4.0  # 300/75
+    assert p.dpi == 300 and p.image.size == (2560, 1800)
+    before = engine.recognize_page(small, page_number=1, options=EngineOptions(dpi=75)).text
+    after = ocr(engine, p)
+    assert cer(EXPECTED, after) <= cer(EXPECTED, before)
+    assert cer(EXPECTED, after) < 0.05
+
+
+def test_tiny_text_without_dpi_is_enlarged(engine):
+    small = render_text_page(size=(430, 300), font_px=9, margin=20)  # a screenshot-sized page
+    p = preprocess(small, source_dpi=None, tessdata_dir=TESSDATA)
+    assert p.dpi is None
+    assert 2.0 <= p.scale <= 4.0
+    assert p.image.width == round(small.width * p.scale)
+    before = engine.recognize_page(small, page_number=1, options=EngineOptions()).text
+    after = ocr(engine, p)
+    assert cer(EXPECTED, after) <= cer(EXPECTED, before)
+    assert cer(EXPECTED, after) < 0.1
+
+
+def test_large_text_without_dpi_is_not_enlarged(page):
+    p = preprocess(page, source_dpi=None, options=PreprocessOptions(rotate="off"))
+    assert p.scale == 1.0 and p.dpi is None
+
+
+def test_upscaling_respects_max_pixels():
+    small = render_text_page(size=(640, 450), font_px=14, margin=45)
+    p = preprocess(small, source_dpi=75, options=PreprocessOptions(rotate="off"),
+                   max_pixels=1_000_000)  # fmt: skip
+    assert 1.0 < p.scale < 4.0
+    assert p.image.width * p.image.height <= 1_000_000
+    assert p.dpi == round(75 * p.scale)
+
+
+def test_dpi_option_overrides_the_file(page):
+    p = preprocess(page, source_dpi=300, options=PreprocessOptions(dpi=100, rotate="off"))
+    assert p.scale == 3.0 and p.dpi == 300
+    p = preprocess(page, source_dpi=100, options=PreprocessOptions(dpi=300, rotate="off"))
+    assert p.scale == 1.0 and p.dpi == 300
+
+
+def test_clean_binarises_and_denoises(engine, page):
+    rng = np.random.default_rng(7)
+    arr = np.asarray(page).copy()
+    noise = rng.random(arr.shape)
+    arr[noise < 0.02] = 0  # pepper
+    arr = np.clip(arr.astype(np.int16) + rng.integers(-40, 40, arr.shape), 0, 255).astype(np.uint8)
+    noisy = Image.fromarray(arr).convert("RGB")
+    p = preprocess(noisy, source_dpi=300, options=PreprocessOptions(clean=True),
+                   tessdata_dir=TESSDATA)  # fmt: skip
+    assert p.image.mode == "L"
+    values = set(np.unique(np.asarray(p.image)).tolist())
+    assert values <= {0, 255}
+    # isolated pepper dots are gone from the white margin
+    margin = np.asarray(p.image)[:80, :]
+    assert (margin == 0).mean() < 0.001 < (arr[:80, :] < 128).mean()
+    assert cer(EXPECTED, ocr(engine, p)) < 0.05
+
+
+def test_exif_orientation_applied_but_not_counted(page):
+    turned = page.rotate(90, expand=True, fillcolor=255)  # stored sideways...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...with "rotate 90 CW to display"
+    buf = io.BytesIO()
+    turned.save(buf, format="JPEG", exif=exif, quality=95)
+    buf.seek(0)
+    with Image.open(buf) as jpeg:
+        p = preprocess(jpeg, source_dpi=300, options=PreprocessOptions(rotate="off", deskew=False))
+    assert p.image.size == page.size
+    assert p.rotation == 0
+
+
+def test_parse_osd():
+    out = (
+        "Page number: 0\nOrientation in degrees: 270\nRotate: 90\n"
+        "Orientation confidence: 12.79\nScript: Latin\nScript confidence: 10.00\n"
+    )
+    assert parse_osd(out) == (90, 12.79)
+    assert parse_osd("Too few characters. Skipping this page\n") is None
+    assert parse_osd("Rotate: 45\nOrientation confidence: 3\n") is None
+
+
+def test_otsu_and_line_height(page):
+    arr = np.asarray(page)
+    t = otsu_threshold(arr)
+    assert 30 < t < 230
+    lh = line_height(arr <= t)
+    assert 18 <= lh <= 26  # 28 px DejaVu: ascender to descender
+    assert line_height(np.asarray(page.rotate(90, expand=True)) <= t) == pytest.approx(lh, abs=3)
+
+
+def test_options_validation():
+    with pytest.raises(ValueError):
+        PreprocessOptions(rotate="sometimes")
+    with pytest.raises(ValueError):
+        PreprocessOptions(dpi=0)
+    with pytest.raises(AttributeError):
+        PreprocessOptions().deskew = False  # frozen
