@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -37,11 +38,14 @@ DEFAULT_DPI = 300
 #: Default pixel budget of one rendered page (about A4 at 600 DPI is 35 MP).
 DEFAULT_MAX_PIXELS = 40_000_000
 
-PdfSource = str | Path | pdfium.PdfDocument
+#: A PDF file path, its bytes, a seekable binary file object, or an open document.
+PdfInput = str | Path | bytes | IO[bytes]
+PdfSource = PdfInput | pdfium.PdfDocument
 
 
-def open_pdf(path: str | Path) -> pdfium.PdfDocument:
-    """Open the PDF at ``path``; the caller closes it (``with open_pdf(p) as pdf:``).
+def open_pdf(path: PdfInput) -> pdfium.PdfDocument:
+    """Open a PDF (path, bytes or binary file); the caller closes it
+    (``with open_pdf(p) as pdf:``).
 
     Raises :class:`OcrError` ``encrypted_pdf`` when the document needs a
     password to open (a PDF encrypted with an empty user password, i.e. with
@@ -49,7 +53,7 @@ def open_pdf(path: str | Path) -> pdfium.PdfDocument:
     file is not a PDF, is truncated beyond repair, or has no pages.
     """
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(str(path) if isinstance(path, Path) else path)
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise OcrError(
@@ -85,6 +89,25 @@ def pdf_page_count(path: PdfSource) -> int:
     """Number of pages of the PDF. Raises ``encrypted_pdf`` / ``invalid_pdf``."""
     with _document(path) as pdf:
         return len(pdf)
+
+
+def inspect_pdf(
+    data: PdfSource, dpi: int = DEFAULT_DPI, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> tuple[int, int, int]:
+    """``(page_count, width, height)``: the first page's size in pixels as
+    :func:`render_pages` would render it at ``dpi`` under ``max_pixels``.
+
+    ``data`` is the PDF's bytes (or a path/file). Raises ``encrypted_pdf`` /
+    ``invalid_pdf`` (also when the first page cannot be loaded).
+    """
+    with _document(data) as pdf:
+        page = _load_page(pdf, 1)
+        try:
+            w_pt, h_pt = page.get_size()
+        finally:
+            page.close()
+        width, height = _render_size(w_pt, h_pt, effective_dpi(w_pt, h_pt, dpi, max_pixels))
+        return len(pdf), width, height
 
 
 def effective_dpi(

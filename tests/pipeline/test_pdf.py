@@ -16,6 +16,7 @@ from pypdf import PdfWriter
 from app.errors import OcrError
 from app.pipeline.pdf import (
     effective_dpi,
+    inspect_pdf,
     open_pdf,
     page_text_layer,
     pdf_page_count,
@@ -70,6 +71,24 @@ def test_page_count_and_open(tmp_path):
     assert pdf_page_count(path) == 3
     with open_pdf(path) as pdf:
         assert len(pdf) == 3
+
+
+def test_inspect_pdf_bytes_and_file_objects(tmp_path):
+    path = tmp_path / "doc.pdf"
+    _image_pdf(path, 4, size=(300, 400), resolution=150)  # 2 x 2.667 in
+    data = path.read_bytes()
+    count, width, height = inspect_pdf(data, dpi=300)
+    assert count == 4
+    assert abs(width - 600) <= 1 and abs(height - 800) <= 1
+    assert inspect_pdf(data, dpi=300, max_pixels=120_000)[1] <= 300  # lowered DPI
+    with open(path, "rb") as f:
+        assert pdf_page_count(f) == 4
+        f.seek(0)
+        [(n, img, _)] = list(render_pages(f, [3], dpi=150))
+        assert n == 3 and abs(_first_dark_x(img) - 40) <= 1
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(b"not a pdf at all")
+    assert exc.value.code == "invalid_pdf"
 
 
 def test_encrypted_pdf(tmp_path):
