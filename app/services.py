@@ -6,6 +6,7 @@ named ``<entity>_<action>``). Reads live in :mod:`app.selectors`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -125,10 +126,8 @@ def job_enqueue(*, job: Job) -> None:
     from app.tasks import run_job
 
     eng = None
-    try:
+    with contextlib.suppress(OcrError):
         eng = registry.get_engine(job.engine)
-    except OcrError:
-        pass
     queue = settings.OCR_PROVIDER_QUEUE if getattr(eng, "kind", "local") == "cloud" else None
     run_job.apply_async(args=[str(job.id)], queue=queue or settings.OCR_QUEUE)
 
@@ -217,23 +216,20 @@ def _job_claim(job_id: Any) -> Job | None:
 
 def _iter_pages(job: Job):
     """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time."""
-    numbers = None
     spec = (job.options or {}).get("pages")
-    if job.content_type == inputs.PDF_TYPE:
-        from app.pipeline import documents
-
-        yield from documents.iter_pdf_pages(job, spec)
-        return
     with job.file.open("rb") as fh:
+        numbers = None
         if spec:
             from app.pipeline.pages import parse_page_ranges
 
-            with inputs._open_image(fh, "image") as probe:
-                total = getattr(probe, "n_frames", 1) if probe.format == "TIFF" else 1
+            numbers = parse_page_ranges(spec, inputs.count_pages(fh, job.content_type))
             fh.seek(0)
-            numbers = parse_page_ranges(spec, total)
-        yield from inputs.iter_image_pages(
-            fh, max_pixels=settings.OCR_MAX_PIXELS, page_numbers=numbers
+        yield from inputs.iter_pages(
+            fh,
+            job.content_type,
+            max_pixels=settings.OCR_MAX_PIXELS,
+            page_numbers=numbers,
+            pdf_dpi=int((job.options or {}).get("dpi") or settings.OCR_PDF_DPI),
         )
 
 

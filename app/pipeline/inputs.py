@@ -246,3 +246,37 @@ def iter_image_pages(
                 else:
                     page = page.convert("RGB")
             yield PageImage(number=number, image=page, dpi=dpi)
+
+
+def iter_pages(
+    path: str | Path | IO[bytes],
+    content_type: str,
+    *,
+    max_pixels: int,
+    page_numbers: list[int] | None = None,
+    pdf_dpi: int = 300,
+) -> Iterator[PageImage]:
+    """Yield a document's pages one at a time, whatever its type (images or PDF).
+
+    PDF pages are rasterised at ``pdf_dpi`` dots per inch (lowered for pages
+    that would exceed ``max_pixels``).
+    """
+    if content_type == PDF_TYPE:
+        from app.pipeline import pdf
+
+        for number, image, dpi in pdf.render_pages(
+            path, page_numbers, pdf_dpi, max_pixels=max_pixels
+        ):
+            yield PageImage(number=number, image=image, dpi=dpi)
+        return
+    yield from iter_image_pages(path, max_pixels=max_pixels, page_numbers=page_numbers)
+
+
+def count_pages(source: str | Path | IO[bytes], content_type: str) -> int:
+    """Number of pages of a stored document (PDF pages or TIFF frames; 1 otherwise)."""
+    if content_type == PDF_TYPE:
+        from app.pipeline import pdf
+
+        return pdf.pdf_page_count(source)
+    with _open_image(source, "image") as im:
+        return getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1

@@ -212,8 +212,9 @@ class Page:
     raw: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_blocks(cls, *, number: int, width: int, height: int, blocks: list[Block],
-                    **kwargs: Any) -> Page:
+    def from_blocks(
+        cls, *, number: int, width: int, height: int, blocks: list[Block], **kwargs: Any
+    ) -> Page:
         """Build a page whose text and confidence derive from ``blocks``."""
         return cls(
             number=number,

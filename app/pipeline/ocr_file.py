@@ -1,0 +1,66 @@
+"""OCR a local file in this process with the same checks and engines as a job.
+
+Used by ``manage.py ocr``; no database, no queue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from app.engines import registry
+from app.engines.base import EngineOptions
+from app.pipeline import inputs
+from app.pipeline.schema import Document
+
+
+def ocr_path(
+    path: Path,
+    *,
+    engine: str = "tesseract",
+    languages: tuple[str, ...] = ("eng",),
+    psm: int | None = None,
+    pages: str | None = None,
+) -> Document:
+    """OCR every page of the file at ``path``; raises ``OcrError`` or ``OSError``."""
+    data = Path(path).read_bytes()
+    eng = registry.get_engine(engine)
+    options = EngineOptions(languages=languages, psm=psm)
+    check = getattr(eng, "check_options", None)
+    if callable(check):
+        check(options)
+    info = inputs.inspect_document(
+        data,
+        max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
+        max_pixels=settings.OCR_MAX_PIXELS,
+        max_pages=settings.OCR_MAX_PAGES,
+    )
+    numbers = None
+    if pages:
+        from app.pipeline.pages import parse_page_ranges
+
+        numbers = parse_page_ranges(pages, info.page_count)
+    out = []
+    for page in inputs.iter_pages(
+        path,
+        info.content_type,
+        max_pixels=settings.OCR_MAX_PIXELS,
+        page_numbers=numbers,
+        pdf_dpi=settings.OCR_PDF_DPI,
+    ):
+        result = eng.recognize_page(
+            page.image,
+            page_number=page.number,
+            options=EngineOptions(languages=languages, psm=psm, dpi=page.dpi),
+        )
+        result.number = page.number
+        out.append(result)
+    return Document(
+        engine=engine,
+        engine_version=eng.info().version,
+        languages=list(languages),
+        pages=out,
+        fields=next((p.fields for p in out if p.fields), None),
+        mrz=next((p.mrz for p in out if p.mrz), None),
+    )

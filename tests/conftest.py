@@ -1,0 +1,179 @@
+"""Shared fixtures: rendered images, users and clients, a real Celery worker.
+
+The worker is a real ``celery worker`` process started against the test
+database and the configured broker (the embedded filesystem broker by default,
+Redis when ``CELERY_BROKER_URL`` is set), on a queue of its own per test run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+from tests.imaging import render_text  # noqa: F401  (re-exported for tests)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_QUEUE = f"test-{uuid.uuid4().hex[:8]}"
+EXTRA_ENGINES = ["tests.engines.crashing.build"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One queue and media folder per run; the crash-test engine plug-in registered."""
+    from app.engines import registry
+
+    media = tmp_path_factory.mktemp("media")
+    django_settings.OCR_QUEUE = TEST_QUEUE
+    django_settings.OCR_PROVIDER_QUEUE = TEST_QUEUE
+    django_settings.OCR_EXTRA_ENGINES = EXTRA_ENGINES
+    django_settings.MEDIA_ROOT = str(media)
+    registry.reset()
+    yield
+    registry.reset()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    cfg = connection.settings_dict
+    if cfg["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{cfg['NAME']}"
+    host = cfg.get("HOST") or "127.0.0.1"
+    port = cfg.get("PORT") or 5432
+    user = cfg.get("USER") or ""
+    password = cfg.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    return f"postgres://{auth}{host}:{port}/{cfg['NAME']}"
+
+
+class WorkerProcess:
+    """A running ``celery worker`` subprocess; ``log`` is its output file."""
+
+    def __init__(self, proc: subprocess.Popen, log: Path) -> None:
+        self.proc = proc
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def child_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def start_worker(
+    log: Path, *, concurrency: int = 2, env_extra: dict | None = None
+) -> WorkerProcess:
+    """Start a real Celery worker on the test DB and this run's queue; wait until ready."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": _test_database_url(),
+            "OCR_QUEUE": TEST_QUEUE,
+            "OCR_PROVIDER_QUEUE": TEST_QUEUE,
+            "OCR_MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+            "OCR_EXTRA_ENGINES": ",".join(EXTRA_ENGINES),
+            "OMP_THREAD_LIMIT": "1",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(env_extra or {})
+    fh = log.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "onlineocr",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "-Q",
+            TEST_QUEUE,
+            "-n",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+    )
+    worker = WorkerProcess(proc, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{worker.output()}")
+        if "ready." in worker.output():
+            return worker
+        time.sleep(0.2)
+    worker.stop()
+    raise RuntimeError(f"worker did not start:\n{worker.output()}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """A real worker process for the whole run (tests using it need ``transactional_db``)."""
+    worker = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
+    yield worker
+    worker.stop()
+
+
+def wait_for_job(job_id, *, timeout: float = 60.0, statuses=("done", "failed", "canceled")):
+    """Poll the database until the job reaches one of ``statuses``; return it."""
+    from app.models import Job
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        if job.status in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job.status} after {timeout} s")
