@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,9 +21,12 @@ from django.utils import timezone
 
 from app.engines import registry
 from app.engines.base import EngineOptions
+from app.engines.tesseract import find_tessdata
 from app.errors import OcrError
 from app.models import Job, JobStatus, Page
 from app.pipeline import inputs
+from app.pipeline.preprocess import PreprocessOptions
+from app.pipeline.run import PageSettings, ocr_page
 from app.pipeline.schema import PAGE_SEPARATOR
 from app.pipeline.schema import Page as SchemaPage
 
@@ -214,23 +218,58 @@ def _job_claim(job_id: Any) -> Job | None:
         return job
 
 
-def _iter_pages(job: Job):
-    """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time."""
-    spec = (job.options or {}).get("pages")
+def _read_source(job: Job) -> bytes:
+    """The stored upload's bytes (at most ``OCR_MAX_UPLOAD_BYTES``)."""
     with job.file.open("rb") as fh:
-        numbers = None
-        if spec:
-            from app.pipeline.pages import parse_page_ranges
+        return fh.read()
 
-            numbers = parse_page_ranges(spec, inputs.count_pages(fh, job.content_type))
-            fh.seek(0)
-        yield from inputs.iter_pages(
-            fh,
-            job.content_type,
-            max_pixels=settings.OCR_MAX_PIXELS,
-            page_numbers=numbers,
-            pdf_dpi=int((job.options or {}).get("dpi") or settings.OCR_PDF_DPI),
-        )
+
+def page_numbers(job: Job, source: bytes) -> list[int] | None:
+    """The 1-based pages the job asked for (``pages`` option), or None for all."""
+    spec = (job.options or {}).get("pages")
+    if not spec:
+        return None
+    from app.pipeline.pages import parse_page_ranges
+
+    return parse_page_ranges(spec, inputs.count_pages(io.BytesIO(source), job.content_type))
+
+
+def page_settings(job: Job) -> PageSettings:
+    """How the job's pages are prepared (its ``rotate``/``deskew``/``clean``/``dpi``)."""
+    opts = job.options or {}
+    is_pdf = job.content_type == inputs.PDF_TYPE
+    return PageSettings(
+        prep=PreprocessOptions(
+            rotate=opts.get("rotate") or "auto",
+            deskew=opts.get("deskew", True) is not False,
+            clean=bool(opts.get("clean", False)),
+            dpi=None if is_pdf else opts.get("dpi"),
+        ),
+        tessdata_dir=find_tessdata(settings.OCR_TESSDATA_DIR),
+        max_pixels=settings.OCR_MAX_PIXELS,
+    )
+
+
+def _iter_pages(job: Job, source: bytes):
+    """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time."""
+    yield from inputs.iter_pages(
+        io.BytesIO(source),
+        job.content_type,
+        max_pixels=settings.OCR_MAX_PIXELS,
+        page_numbers=page_numbers(job, source),
+        pdf_dpi=settings.OCR_PDF_DPI,
+    )
+
+
+def _text_layer_page(job: Job, source: bytes, number: int) -> SchemaPage | None:
+    """For ``pdf_text=use``: the PDF page's own text layer, if it has one."""
+    if job.content_type != inputs.PDF_TYPE or (job.options or {}).get("pdf_text") != "use":
+        return None
+    from app.pipeline import pdf
+
+    return pdf.page_text_layer(
+        io.BytesIO(source), number, settings.OCR_PDF_DPI, max_pixels=settings.OCR_MAX_PIXELS
+    )
 
 
 def _page_row(job: Job, page: SchemaPage, seconds: float) -> Page:
@@ -267,19 +306,24 @@ def job_run(*, job_id: Any) -> None:
     current_page: int | None = None
     try:
         engine = registry.get_engine(job.engine)
+        source = _read_source(job)
+        prep = page_settings(job)
         done = set(job.pages.filter(status=JobStatus.DONE).values_list("number", flat=True))
-        for page_image in _iter_pages(job):
+        for page_image in _iter_pages(job, source):
             current_page = page_image.number
             if page_image.number in done:
+                page_image.image.close()
                 continue
             started = time.perf_counter()
-            result = engine.recognize_page(
+            result = _text_layer_page(job, source, page_image.number) or ocr_page(
+                engine,
                 page_image.image,
-                page_number=page_image.number,
-                options=engine_options(job, dpi=page_image.dpi),
+                number=page_image.number,
+                dpi=page_image.dpi,
+                options=engine_options(job),
+                settings=prep,
             )
             page_image.image.close()
-            result.number = page_image.number
             _page_row(job, result, time.perf_counter() - started).save()
             done.add(page_image.number)
             Job.objects.filter(pk=job.pk).update(pages_done=len(done))

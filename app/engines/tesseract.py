@@ -134,6 +134,8 @@ class TesseractEngine:
 
     name = ENGINE_NAME
     kind = "local"
+    #: Pages are prepared (orientation, deskew, upscaling) before this engine sees them.
+    preprocess = True
 
     def __init__(self, config: TesseractConfig) -> None:
         self.config = config

@@ -12,6 +12,7 @@ from django.conf import settings
 from app.engines import registry
 from app.engines.base import EngineOptions
 from app.pipeline import inputs
+from app.pipeline.preprocess import PreprocessOptions
 from app.pipeline.schema import Document
 
 
@@ -22,8 +23,12 @@ def ocr_path(
     languages: tuple[str, ...] = ("eng",),
     psm: int | None = None,
     pages: str | None = None,
+    prep: PreprocessOptions | None = None,
 ) -> Document:
-    """OCR every page of the file at ``path``; raises ``OcrError`` or ``OSError``."""
+    """OCR every page of the file at ``path`` as a job would; raises ``OcrError`` or ``OSError``.
+
+    ``prep`` sets orientation/deskew/clean/DPI handling (default: as jobs).
+    """
     data = Path(path).read_bytes()
     eng = registry.get_engine(engine)
     options = EngineOptions(languages=languages, psm=psm)

@@ -58,6 +58,8 @@ MIN_SKEW = 0.1
 #: With no DPI, text lines shorter than this (pixels, ink of a line from
 #: ascender to descender, about 0.75 x the font size in pixels) are enlarged...
 MIN_LINE_PX = 16
+#: A lone row run up to this tall (pixels) is one line of text, not a sideways page.
+SINGLE_LINE_MAX_PX = 64
 #: ...to about this line height (pixels): 12 pt text at about 250 DPI.
 TARGET_LINE_PX = 32
 #: Largest upscaling factor.
@@ -76,6 +78,7 @@ class PreprocessOptions:
     ``clean``: denoise and binarise.
     ``dpi``: the source resolution in DPI, overriding the file's; None = the file's.
     ``target_dpi``: the resolution low-DPI images are enlarged toward.
+    ``upscale``: enlarge low-resolution images at all.
     """
 
     rotate: str = "auto"
@@ -83,6 +86,7 @@ class PreprocessOptions:
     clean: bool = False
     dpi: int | None = None
     target_dpi: int = 300
+    upscale: bool = True
 
     def __post_init__(self) -> None:
         if self.rotate not in ("auto", "off"):
@@ -176,8 +180,13 @@ def line_height(mask: np.ndarray) -> float | None:
     """
     if mask.sum() < 50:
         return None
-    best: tuple[float, float] | None = None
-    for axis in (1, 0):  # rows (horizontal lines), then columns (vertical lines)
+    best: tuple[float, float, int] | None = None
+    # Rows (horizontal lines) first. On a single line of text the column profile
+    # measures letter widths, not line height, so the columns (a sideways page)
+    # are only looked at when the rows show one run taller than a text line.
+    for axis in (1, 0):
+        if axis == 0 and best is not None and (best[2] >= 2 or best[1] <= SINGLE_LINE_MAX_PX):
+            break
         profile = mask.sum(axis=axis).astype(np.float64)
         if profile.max() <= 0:
             continue
@@ -186,11 +195,14 @@ def line_height(mask: np.ndarray) -> float | None:
         starts, ends = np.where(edges == 1)[0], np.where(edges == -1)[0]
         runs = ends - starts
         runs = runs[runs >= 2]
+        # Descender-only slivers (p, g, y below a line) are not lines of their own.
+        if len(runs):
+            runs = runs[runs >= 0.4 * runs.max()]
         if len(runs) == 0:
             continue
         structure = float(profile.std() / (profile.mean() + 1e-9))
         if best is None or structure > best[0]:
-            best = (structure, float(np.median(runs)))
+            best = (structure, float(np.median(runs)), len(runs))
     return best[1] if best else None
 
 
@@ -296,6 +308,8 @@ def detect_orientation(
 def _choose_scale(
     gray: Image.Image, dpi: int | None, options: PreprocessOptions, max_pixels: int | None
 ) -> float:
+    if not options.upscale:
+        return 1.0
     if dpi:
         scale = options.target_dpi / dpi if dpi < LOW_DPI else 1.0
     else:
@@ -309,6 +323,36 @@ def _choose_scale(
         area = gray.width * gray.height * 1.1  # deskew's expand adds a little
         scale = min(scale, math.sqrt(max_pixels / max(area, 1.0)))
     return max(1.0, round(scale, 3))
+
+
+def _deskew(image: Image.Image, skew: float) -> Image.Image:
+    """Rotate by ``-skew`` degrees (counter-clockwise positive), white fill, canvas expanded."""
+    return image.rotate(
+        -skew, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_white(image)
+    )
+
+
+def apply_geometry(
+    image: Image.Image, *, rotation: int, skew: float, size: tuple[int, int] | None = None
+) -> Image.Image:
+    """Reproduce the geometry :func:`preprocess` applied to a page image.
+
+    EXIF transpose, then ``rotation`` (clockwise degrees, 0/90/180/270), then
+    the deskew by ``skew`` degrees, then a resize to ``size`` (width, height in
+    pixels: the prepared image's size, so upscaling is reproduced exactly).
+    Word boxes of the OCR result refer to the image this returns; it is how
+    the result page and the searchable PDF show the page as OCRed.
+    """
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    if rotation:
+        image = _rotate_clockwise(image, rotation)
+    if skew:
+        image = _deskew(image, skew)
+    if size and image.size != tuple(size):
+        image = image.resize(tuple(size), Image.Resampling.BICUBIC)
+    return image
 
 
 def preprocess(
@@ -356,12 +400,10 @@ def preprocess(
 
     skew = 0.0
     if options.deskew:
-        angle = detect_skew(gray)
+        angle = round(detect_skew(gray), 2)
         if abs(angle) >= MIN_SKEW:
             skew = angle
-            image = image.rotate(
-                -angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_white(image)
-            )
+            image = _deskew(image, angle)
 
     if scale > 1.0:
         size = (round(image.width * scale), round(image.height * scale))

@@ -1,0 +1,119 @@
+"""OCR of one page: preprocessing, the engine, and the automatic orientation policy.
+
+Shared by jobs (``services.job_run``) and ``manage.py ocr`` so both give the
+same result. Pure: no ORM, no settings (everything arrives as arguments).
+
+Orientation policy (``rotate=auto``): Tesseract's OSD costs about 0.6-1 s per
+page through the CLI (tesserocr's in-process OSD aborts, see
+``app.engines.tesseract``), so it only runs when the first, upright reading
+looks wrong: no words, or a mean word confidence under
+:data:`OSD_CONFIDENCE_TRIGGER`. When OSD then finds a rotation, the page is
+read again rotated, and the better of the two readings is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PIL import Image
+
+from app.engines.base import EngineOptions, OcrEngine
+from app.pipeline.preprocess import PreprocessOptions, preprocess
+from app.pipeline.schema import Page
+
+#: Below this mean word confidence (0-100) an upright reading triggers OSD.
+OSD_CONFIDENCE_TRIGGER = 70.0
+#: Fewer words than this also trigger OSD (a sideways page reads as noise).
+OSD_MIN_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PageSettings:
+    """How to prepare pages: ``preprocess`` options, tessdata folder, pixel budget."""
+
+    prep: PreprocessOptions = PreprocessOptions()
+    tessdata_dir: str | None = None
+    max_pixels: int | None = 60_000_000
+
+
+def _score(page: Page) -> float:
+    words = page.words()
+    if not words:
+        return 0.0
+    conf = page.confidence if page.confidence is not None else 50.0
+    return conf * min(len(words), 200)
+
+
+def _looks_wrong(page: Page) -> bool:
+    words = page.words()
+    return (
+        len(words) < OSD_MIN_WORDS
+        or page.confidence is None
+        or page.confidence < OSD_CONFIDENCE_TRIGGER
+    )
+
+
+def _read(
+    engine: OcrEngine, image: Image.Image, number: int, options: EngineOptions, prepared
+) -> Page:
+    page = engine.recognize_page(
+        prepared.image, page_number=number, options=replace(options, dpi=prepared.dpi)
+    )
+    page.number = number
+    page.rotation = prepared.rotation
+    page.skew = prepared.skew
+    page.dpi = prepared.dpi
+    page.width, page.height = prepared.image.size
+    return page
+
+
+def ocr_page(
+    engine: OcrEngine,
+    image: Image.Image,
+    *,
+    number: int,
+    dpi: int | None,
+    options: EngineOptions,
+    settings: PageSettings,
+) -> Page:
+    """OCR one page image (``dpi`` its resolution if known) and return the schema Page.
+
+    Engines that declare ``preprocess = True`` (Tesseract) get the prepared
+    image (orientation, deskew, upscaling, optional clean); the others (cloud
+    providers, MRZ) do their own and get the EXIF-transposed image as is.
+    ``rotation``, ``skew``, ``dpi``, ``width`` and ``height`` of the returned
+    page describe the image the engine saw. Raises ``OcrError``.
+    """
+    if not getattr(engine, "preprocess", False):
+        prepared = preprocess(
+            image,
+            source_dpi=dpi,
+            options=PreprocessOptions(
+                rotate="off", deskew=False, clean=False, dpi=settings.prep.dpi, upscale=False
+            ),
+            max_pixels=settings.max_pixels,
+        )
+        return _read(engine, image, number, options, prepared)
+
+    auto = settings.prep.rotate == "auto"
+    first = preprocess(
+        image,
+        source_dpi=dpi,
+        options=replace(settings.prep, rotate="off"),
+        tessdata_dir=settings.tessdata_dir,
+        max_pixels=settings.max_pixels,
+    )
+    page = _read(engine, image, number, options, first)
+    if not auto or not _looks_wrong(page):
+        return page
+    second = preprocess(
+        image,
+        source_dpi=dpi,
+        options=settings.prep,
+        tessdata_dir=settings.tessdata_dir,
+        max_pixels=settings.max_pixels,
+    )
+    if second.rotation == 0:
+        return page
+    rotated = _read(engine, image, number, options, second)
+    return rotated if _score(rotated) >= _score(page) else page
