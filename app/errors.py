@@ -33,6 +33,7 @@ ERROR_STATUS: dict[str, int] = {
     "quota_exceeded": 429,
     "timeout": 504,
     "not_found": 404,
+    "not_ready": 409,
     "not_authenticated": 401,
     "authentication_failed": 401,
     "permission_denied": 403,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from PIL import Image
 
 from app.errors import OcrError
 from app.models import Job, Page
+from app.pipeline import inputs
+from app.pipeline.preprocess import apply_geometry
 from app.pipeline.schema import Document
 from app.pipeline.schema import Page as SchemaPage
 
@@ -77,3 +80,26 @@ def job_document(*, job: Job) -> Document | None:
         fields=summary.get("fields"),
         mrz=summary.get("mrz"),
     )
+
+
+def job_page_image(*, job: Job, number: int) -> Image.Image:
+    """Page ``number`` of ``job`` as the engine saw it (the space of its word boxes).
+
+    The stored upload is rendered again and the recorded geometry (EXIF
+    orientation, ``rotation``, ``skew``, size) applied, so nothing but the
+    original file needs to be kept. Raises ``OcrError("not_found")``.
+    """
+    from django.conf import settings
+
+    page = job_page_get(job=job, number=number)
+    with job.file.open("rb") as fh:
+        source = fh.read()
+    loaded = inputs.load_page(
+        source,
+        job.content_type,
+        number,
+        max_pixels=settings.OCR_MAX_PIXELS,
+        pdf_dpi=settings.OCR_PDF_DPI,
+    )
+    size = (page.width, page.height) if page.width and page.height else None
+    return apply_geometry(loaded.image, rotation=page.rotation, skew=page.skew, size=size)

@@ -5,7 +5,7 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
-from app.api import views
+from app.api import downloads, views
 
 urlpatterns = [
     path("ocr/", views.OcrCreateView.as_view(), name="api-ocr-create"),
@@ -16,6 +16,13 @@ urlpatterns = [
         views.OcrPageDetailView.as_view(),
         name="api-ocr-page-detail",
     ),
+    path(
+        "ocr/<uuid:job_id>/pages/<int:number>/image/",
+        downloads.PageImageView.as_view(),
+        name="api-ocr-page-image",
+    ),
+    path("ocr/<uuid:job_id>/export/", downloads.ExportView.as_view(), name="api-ocr-export"),
+    path("ocr/<uuid:job_id>/file/", downloads.OriginalFileView.as_view(), name="api-ocr-file"),
     path("history/", views.HistoryView.as_view(), name="api-history"),
     path("engines/", views.EnginesView.as_view(), name="api-engines"),
     path("health/", views.HealthView.as_view(), name="api-health"),

@@ -280,3 +280,25 @@ def count_pages(source: str | Path | IO[bytes], content_type: str) -> int:
         return pdf.pdf_page_count(source)
     with _open_image(source, "image") as im:
         return getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
+
+
+def load_page(
+    source: bytes,
+    content_type: str,
+    number: int,
+    *,
+    max_pixels: int,
+    pdf_dpi: int = 300,
+) -> PageImage:
+    """Page ``number`` (1-based) of a stored document, rendered as a job renders it."""
+    pages = iter_pages(
+        io.BytesIO(source),
+        content_type,
+        max_pixels=max_pixels,
+        page_numbers=[number],
+        pdf_dpi=pdf_dpi,
+    )
+    try:
+        return next(pages)
+    finally:
+        pages.close()
