@@ -48,7 +48,8 @@ class OcrError(Exception):
 
     ``message`` is for people; ``field`` names the request field at fault,
     if any. ``http_status`` defaults to the code's status in
-    :data:`ERROR_STATUS` (400 for unknown codes).
+    :data:`ERROR_STATUS` (400 for unknown codes). ``retry_after`` (seconds),
+    when set, is sent as the ``Retry-After`` header (e.g. ``quota_exceeded``).
     """
 
     def __init__(
@@ -58,12 +59,16 @@ class OcrError(Exception):
         *,
         field: str | None = None,
         http_status: int | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
         self.http_status = http_status or ERROR_STATUS.get(code, 400)
+        #: The 1-based page the error belongs to, for errors on one page of a document.
+        self.page: int | None = None
+        self.retry_after = retry_after
 
     def as_dict(self) -> dict[str, object]:
         """The ``{"error": {...}}`` body for this error."""

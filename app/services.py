@@ -29,6 +29,7 @@ from app.pipeline.preprocess import PreprocessOptions
 from app.pipeline.run import PageSettings, ocr_page
 from app.pipeline.schema import PAGE_SEPARATOR
 from app.pipeline.schema import Page as SchemaPage
+from app.quotas import check_daily_page_quota
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,21 @@ def engine_options(job: Job, *, dpi: int | None = None) -> EngineOptions:
 
 
 def check_engine_options(
-    *, engine: str, languages: tuple[str, ...], psm: int | None, oem: int | None = None
+    *,
+    engine: str,
+    languages: tuple[str, ...],
+    psm: int | None,
+    oem: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Raise ``OcrError`` (``engine_unavailable``, ``unknown_language``, ``invalid_option``)."""
+    """Raise ``OcrError`` (``engine_unavailable``, ``unknown_language``, ``invalid_option``).
+
+    ``extra``: the job's other options, as the engine gets them (e.g. UltraOCR ``service``).
+    """
     eng = registry.get_engine(engine)
     check = getattr(eng, "check_options", None)
     if callable(check):
-        check(EngineOptions(languages=languages, psm=psm, oem=oem))
+        check(EngineOptions(languages=languages, psm=psm, oem=oem, extra=dict(extra or {})))
 
 
 def job_create(*, owner: Any, request: JobRequest) -> Job:
@@ -90,6 +99,7 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
         languages=request.languages,
         psm=request.psm,
         oem=request.options.get("oem"),
+        extra={k: v for k, v in request.options.items() if k not in ("psm", "oem")},
     )
     info = inputs.inspect_document(
         request.data,
@@ -103,6 +113,7 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
         from app.pipeline.pages import parse_page_ranges
 
         page_count = len(parse_page_ranges(page_spec, info.page_count))
+    check_daily_page_quota(owner=owner, pages=page_count)
     options = dict(request.options)
     if request.psm is not None:
         options["psm"] = request.psm
@@ -336,6 +347,7 @@ def job_run(*, job_id: Any) -> None:
             message=f"OCR took longer than {settings.OCR_TASK_SOFT_TIME_LIMIT} s.",
         )
     except OcrError as exc:
+        current_page = exc.page or current_page
         where = f"Page {current_page}: " if current_page and job.page_count > 1 else ""
         if current_page:
             Page.objects.update_or_create(

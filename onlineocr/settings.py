@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from onlineocr.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,8 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     # Tests share the database with a real worker process, so it must be a file.
+    # One file per test run (pid), so two runs side by side never share it.
     DATABASES["default"]["TEST"] = {
-        "NAME": env_str("OCR_TEST_SQLITE", str(VAR_DIR / "test-db.sqlite3"))
+        "NAME": env_str("OCR_TEST_SQLITE", str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3"))
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -116,6 +119,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves static files without DEBUG; straight from static/ and the apps
+# when collectstatic has not been run (``make run``), from STATIC_ROOT when it has.
+WHITENOISE_USE_FINDERS = env_bool("OCR_STATIC_USE_FINDERS", True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("OCR_MEDIA_ROOT", str(BASE_DIR / "media")))
 
@@ -163,6 +169,9 @@ OCR_PROVIDER_CONNECT_TIMEOUT = env_float("OCR_PROVIDER_CONNECT_TIMEOUT", 10.0)
 OCR_PROVIDER_READ_TIMEOUT = env_float("OCR_PROVIDER_READ_TIMEOUT", 60.0)
 OCR_PROVIDER_RETRIES = env_int("OCR_PROVIDER_RETRIES", 3)
 OCR_PROVIDER_POLL_TIMEOUT = env_float("OCR_PROVIDER_POLL_TIMEOUT", 120.0)
+OCR_PROVIDER_POLL_INTERVAL = env_float("OCR_PROVIDER_POLL_INTERVAL", 1.0)
+OCR_PROVIDER_BACKOFF_FACTOR = env_float("OCR_PROVIDER_BACKOFF_FACTOR", 0.5)
+OCR_PROVIDER_RETRY_AFTER_MAX = env_float("OCR_PROVIDER_RETRY_AFTER_MAX", 30.0)
 OCR_CLOVA_INVOKE_URL = env_str("OCR_CLOVA_INVOKE_URL", "")
 OCR_CLOVA_SECRET = env_secret("OCR_CLOVA_SECRET")
 OCR_ULTRAOCR_BASE_URL = env_str("OCR_ULTRAOCR_BASE_URL", "https://ultraocr.apis.nuveo.ai/v2")
@@ -170,12 +179,14 @@ OCR_ULTRAOCR_AUTH_BASE_URL = env_str("OCR_ULTRAOCR_AUTH_BASE_URL", "https://auth
 OCR_ULTRAOCR_CLIENT_ID = env_secret("OCR_ULTRAOCR_CLIENT_ID")
 OCR_ULTRAOCR_CLIENT_SECRET = env_secret("OCR_ULTRAOCR_CLIENT_SECRET")
 OCR_ULTRAOCR_SERVICE = env_str("OCR_ULTRAOCR_SERVICE", "idtypification")
+OCR_ULTRAOCR_TOKEN_MINUTES = env_int("OCR_ULTRAOCR_TOKEN_MINUTES", 60)
+OCR_ULTRAOCR_SINGLE_STEP_MAX_BYTES = env_int("OCR_ULTRAOCR_SINGLE_STEP_MAX_BYTES", 6_000_000)
 OCR_COMPUTERVISION_VN_BASE_URL = env_str(
     "OCR_COMPUTERVISION_VN_BASE_URL", "https://cloud.computervision.com.vn"
 )
 OCR_COMPUTERVISION_VN_API_KEY = env_secret("OCR_COMPUTERVISION_VN_API_KEY")
 OCR_COMPUTERVISION_VN_API_SECRET = env_secret("OCR_COMPUTERVISION_VN_API_SECRET")
-OCR_CHEKIN_BASE_URL = env_str("OCR_CHEKIN_BASE_URL", "https://api.chekin.com/api/v3")
+OCR_CHEKIN_BASE_URL = env_str("OCR_CHEKIN_BASE_URL", "https://api.chekin.io/api/v2")
 OCR_CHEKIN_TOKEN = env_secret("OCR_CHEKIN_TOKEN")
 
 # --- Celery: embedded filesystem broker under var/ unless CELERY_BROKER_URL ---
@@ -271,3 +282,91 @@ LOGGING = {
 }
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+# --- Files: Django's storage API; local media/ or an S3-compatible bucket -----
+# Workers on other hosts need no shared disk with OCR_STORAGE=s3 (django-storages).
+OCR_STORAGE = env_str("OCR_STORAGE", "local")  # local | s3
+
+
+def s3_storage_options() -> dict[str, object]:
+    """django-storages' S3Storage options from ``OCR_S3_*`` (credentials: ``AWS_*``)."""
+    return {
+        "bucket_name": env_str("OCR_S3_BUCKET", "onlineocr"),
+        "endpoint_url": env_str("OCR_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("OCR_S3_REGION", "") or None,
+        "location": env_str("OCR_S3_PREFIX", ""),
+        "access_key": env_secret("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": env_secret("AWS_SECRET_ACCESS_KEY") or None,
+        "addressing_style": env_str("OCR_S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": env_int("OCR_S3_URL_SECONDS", 300),
+        "file_overwrite": False,
+    }
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if OCR_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(),
+    }
+elif OCR_STORAGE != "local":
+    raise ImproperlyConfigured(f"OCR_STORAGE={OCR_STORAGE!r}: use 'local' or 's3'")
+# Downloads of stored files (app.files.file_response): behind nginx, hand local
+# files to nginx's internal /protected-media/ location; with S3, redirect to a
+# short-lived presigned URL when clients can reach the bucket, else stream.
+OCR_X_ACCEL_REDIRECT = env_bool("OCR_X_ACCEL_REDIRECT", False)
+OCR_X_ACCEL_PREFIX = env_str("OCR_X_ACCEL_PREFIX", "/protected-media/")
+OCR_S3_REDIRECT = env_bool("OCR_S3_REDIRECT", False)
+
+# --- Cache (throttle counters): shared across processes/hosts with OCR_CACHE_URL
+_cache_url = env_str("OCR_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Throttling and quotas (429 quota_exceeded with Retry-After) ---------------
+# Rates like "120/minute"; empty turns a throttle off. Anonymous callers are
+# counted per IP: set OCR_NUM_PROXIES to the number of proxies in front (nginx: 1).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rest_framework.throttling.UserRateThrottle",
+    "rest_framework.throttling.AnonRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": env_str("OCR_THROTTLE_USER", "") or None,
+    "anon": env_str("OCR_THROTTLE_ANON", "") or None,
+}
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("OCR_NUM_PROXIES", 0) or None
+OCR_DAILY_PAGE_QUOTA = env_int("OCR_DAILY_PAGE_QUOTA", 0)  # pages per user per UTC day; 0: none
+
+# --- Retention (Celery beat): 0 days keeps everything forever -----------------
+OCR_RETENTION_DAYS = env_int("OCR_RETENTION_DAYS", 0)
+OCR_RETENTION_ORPHAN_GRACE_SECONDS = env_int("OCR_RETENTION_ORPHAN_GRACE_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "retention-sweep": {
+        "task": "ocr.retention_sweep",
+        "schedule": float(env_int("OCR_RETENTION_SWEEP_SECONDS", 3600)),
+        "options": {"queue": OCR_QUEUE, "expires": 3000},
+    }
+}
+
+# --- Observability ------------------------------------------------------------
+# /metrics answers a bearer OCR_METRICS_TOKEN, or clients in OCR_METRICS_ALLOW
+# (IPs or networks; the client IP honours OCR_NUM_PROXIES).
+OCR_METRICS_TOKEN = env_secret("OCR_METRICS_TOKEN")
+OCR_METRICS_ALLOW = env_list("OCR_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+OCR_HEALTH_WORKER_TIMEOUT = env_float("OCR_HEALTH_WORKER_TIMEOUT", 1.0)
+OCR_HEALTH_MIN_FREE_MB = env_int("OCR_HEALTH_MIN_FREE_MB", 200)
+OCR_HEALTH_REQUIRE_WORKER = env_bool("OCR_HEALTH_REQUIRE_WORKER", True)
+if env_str("OCR_LOG_FORMAT", "plain") == "json":
+    LOGGING["formatters"]["json"] = {"()": "app.logjson.JsonFormatter"}
+    LOGGING["handlers"]["console"]["formatter"] = "json"

@@ -106,15 +106,18 @@ class WorkerProcess:
 
 
 def start_worker(
-    log: Path, *, concurrency: int = 2, env_extra: dict | None = None
+    log: Path, *, concurrency: int = 2, env_extra: dict | None = None, queue: str = TEST_QUEUE
 ) -> WorkerProcess:
-    """Start a real Celery worker on the test DB and this run's queue; wait until ready."""
+    """Start a real Celery worker on the test DB and this run's queue; wait until ready.
+
+    ``queue``: the queue it consumes (another one keeps it apart from the session worker).
+    """
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": _test_database_url(),
-            "OCR_QUEUE": TEST_QUEUE,
-            "OCR_PROVIDER_QUEUE": TEST_QUEUE,
+            "OCR_QUEUE": queue,
+            "OCR_PROVIDER_QUEUE": queue,
             "OCR_MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
             "OCR_EXTRA_ENGINES": ",".join(EXTRA_ENGINES),
             "OMP_THREAD_LIMIT": "1",
@@ -135,7 +138,7 @@ def start_worker(
             f"--concurrency={concurrency}",
             "--pool=prefork",
             "-Q",
-            TEST_QUEUE,
+            queue,
             "-n",
             f"test-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip",

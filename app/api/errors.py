@@ -60,7 +60,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF exception handler producing the API's error shape."""
     if isinstance(exc, OcrError):
         set_rollback()
-        return error_response(exc.code, exc.message, exc.http_status, field=exc.field)
+        response = error_response(exc.code, exc.message, exc.http_status, field=exc.field)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(max(0, int(exc.retry_after)))
+        return response
     if isinstance(exc, RequestDataTooBig):
         return error_response("file_too_large", "The request body is too large.", 413)
     if isinstance(exc, Http404):
@@ -88,7 +91,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             details=exc.detail,
         )
     else:
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        # An exact match first: subclasses such as simplejwt's InvalidToken keep
+        # their own code (``token_not_valid``).
+        code = _DRF_CODES.get(type(exc))
+        if code is None and exc.default_code in ("error", "invalid"):
+            code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
         if code is None:
             codes = exc.get_codes()
             code = codes if isinstance(codes, str) else exc.default_code

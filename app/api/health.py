@@ -1,15 +1,19 @@
-"""Readiness checks for ``/api/health/``: database, broker, Tesseract.
+"""Readiness checks for ``/api/health/``: database, broker, Tesseract, workers, disk.
 
 Each check returns ``{"ok": bool, "detail": str, "seconds": float}`` and never
 raises; a check has a short timeout so the endpoint answers within ~3 s.
+Liveness (``/api/health/live/``) runs none of them: it only shows the process answers.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 
 from app.engines import registry
@@ -50,10 +54,45 @@ def check_tesseract() -> str:
     return f"{info.version} ({'+'.join(info.languages)})"
 
 
+def check_workers() -> str:
+    """At least one Celery worker answers a ping within ``OCR_HEALTH_WORKER_TIMEOUT`` s.
+
+    With ``OCR_HEALTH_REQUIRE_WORKER=false`` (a web host whose readiness must
+    not depend on the worker fleet) no answer is reported but not a failure.
+    """
+    from onlineocr.celery import app
+
+    replies = app.control.ping(timeout=settings.OCR_HEALTH_WORKER_TIMEOUT) or []
+    names = sorted(name for reply in replies for name in reply)
+    if not names:
+        if settings.OCR_HEALTH_REQUIRE_WORKER:
+            raise RuntimeError("no worker answered")
+        return "no worker answered (not required)"
+    return f"{len(names)} worker(s): {', '.join(names)[:200]}"
+
+
+def check_disk() -> str:
+    """Free space on the media and var/ filesystems is above ``OCR_HEALTH_MIN_FREE_MB``."""
+    paths = {str(settings.VAR_DIR)}
+    if isinstance(default_storage, FileSystemStorage):
+        paths.add(str(settings.MEDIA_ROOT))
+    parts = []
+    for path in sorted(paths):
+        free_mb = shutil.disk_usage(path).free // (1024 * 1024)
+        if free_mb < settings.OCR_HEALTH_MIN_FREE_MB:
+            raise RuntimeError(
+                f"{path}: {free_mb} MB free, below {settings.OCR_HEALTH_MIN_FREE_MB} MB"
+            )
+        parts.append(f"{path}: {free_mb} MB free")
+    return "; ".join(parts)
+
+
 def run_checks() -> dict[str, dict[str, Any]]:
     """All checks by name."""
     return {
         "database": _timed(check_database),
         "broker": _timed(check_broker),
         "tesseract": _timed(check_tesseract),
+        "workers": _timed(check_workers),
+        "disk": _timed(check_disk),
     }

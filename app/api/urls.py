@@ -26,6 +26,7 @@ urlpatterns = [
     path("history/", views.HistoryView.as_view(), name="api-history"),
     path("engines/", views.EnginesView.as_view(), name="api-engines"),
     path("health/", views.HealthView.as_view(), name="api-health"),
+    path("health/live/", views.HealthView.as_view(live=True), name="api-health-live"),
     path("register/", views.RegisterView.as_view(), name="api-register"),
     path("logout/", views.LogoutView.as_view(), name="api-logout"),
     path("token_obtain_pair/", TokenObtainPairView.as_view(), name="api-token-obtain-pair"),

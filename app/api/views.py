@@ -257,13 +257,20 @@ class EnginesView(APIView):
 
 
 class HealthView(APIView):
-    """Database, broker and Tesseract checks: 200 when all pass, else 503."""
+    """Readiness (database, broker, Tesseract, workers, disk): 200 when all pass, else 503.
+
+    Liveness (``/api/health/live/`` or ``?live=1``) checks only that the process answers.
+    """
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+    live = False
 
     @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["health"])
     def get(self, request: Request) -> Response:
+        if self.live or request.query_params.get("live"):
+            return Response({"status": "ok", "checks": {}})
         checks = health_checks.run_checks()
         ok = all(c["ok"] for c in checks.values())
         return Response(

@@ -229,10 +229,18 @@ def iter_image_pages(
         frames = getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
         wanted = page_numbers or list(range(1, frames + 1))
         for number in wanted:
-            if number > 1:
-                im.seek(number - 1)
-            _check_pixels(im, max_pixels, "image")
-            _decode_fully(im, "image")
+            try:
+                if number > 1:
+                    im.seek(number - 1)
+                _check_pixels(im, max_pixels, "image")
+                _decode_fully(im, "image")
+            except OcrError as exc:
+                exc.page = number
+                raise
+            except EOFError:
+                raise OcrError(
+                    "invalid_pages", f"The file has no page {number}.", field="pages"
+                ) from None
             dpi = _image_dpi(im)
             page = ImageOps.exif_transpose(im) if number == 1 else im.copy()
             if page.mode not in ("RGB", "L"):
@@ -264,10 +272,17 @@ def iter_pages(
     if content_type == PDF_TYPE:
         from app.pipeline import pdf
 
-        for number, image, dpi in pdf.render_pages(
-            path, page_numbers, pdf_dpi, max_pixels=max_pixels
-        ):
-            yield PageImage(number=number, image=image, dpi=dpi)
+        last = 0
+        try:
+            for number, image, dpi in pdf.render_pages(
+                path, page_numbers, pdf_dpi, max_pixels=max_pixels
+            ):
+                last = number
+                yield PageImage(number=number, image=image, dpi=dpi)
+        except OcrError as exc:
+            later = [n for n in (page_numbers or []) if n > last]
+            exc.page = later[0] if later else last + 1
+            raise
         return
     yield from iter_image_pages(path, max_pixels=max_pixels, page_numbers=page_numbers)
 
