@@ -1,6 +1,8 @@
 # onlineocr — the few commands people type every day.
 #   make run    set everything up, migrate, start the web server (127.0.0.1:8000) and a worker
 #   make test   set everything up and run the test suite (embedded defaults)
+#   make serve  the production-like stack: nginx (:8080) -> uwsgi, Celery workers + beat,
+#               PostgreSQL and Redis (DATABASE_URL, CELERY_BROKER_URL); make serve-stop
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,9 +15,11 @@ OCR_LANGS ?= eng osd deu fra spa por vie kor
 WORKERS ?= $(shell nproc)
 APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
 APT_TEST := fonts-ocr-b poppler-utils
+APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test venv system system-test migrate worker web lint format check clean bench
+.PHONY: run test venv system system-test migrate worker web lint format check clean bench \
+	serve serve-stop serve-status serve-reload test-deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +51,25 @@ worker: venv system
 
 test: venv system-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Production-like stack on this machine (scripts/serve.sh; logs and pids in var/serve/).
+serve: venv system
+	@./scripts/apt-ensure.sh $(APT_SERVE)
+	@./scripts/serve.sh start
+
+serve-stop:
+	@./scripts/serve.sh stop
+
+serve-status:
+	@./scripts/serve.sh status
+
+serve-reload:
+	@./scripts/serve.sh reload
+
+# Only the deployment smoke test (make serve on port 18080, then stopped).
+test-deploy: venv system-test
+	@./scripts/apt-ensure.sh $(APT_SERVE)
+	OCR_TEST_DEPLOY=1 $(VENV)/bin/pytest -m deploy $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -34,3 +34,11 @@ class JobTask(Task):
 def run_job(job_id: str) -> None:
     """Run OCR for job ``job_id`` (a UUID string). See ``services.job_run``."""
     services.job_run(job_id=job_id)
+
+
+@shared_task(name="ocr.retention_sweep", ignore_result=True)
+def retention_sweep() -> None:
+    """Delete jobs past ``OCR_RETENTION_DAYS`` and unreferenced files (Celery beat)."""
+    from app.retention import retention_sweep as sweep
+
+    sweep()
