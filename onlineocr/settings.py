@@ -144,7 +144,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Uploads and OCR limits ---------------------------------------------------
 OCR_MAX_UPLOAD_BYTES = env_int("OCR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
-OCR_MAX_PIXELS = env_int("OCR_MAX_PIXELS", 80_000_000)
+OCR_MAX_PIXELS = env_int("OCR_MAX_PIXELS", 60_000_000)
 OCR_MAX_PAGES = env_int("OCR_MAX_PAGES", 500)
 OCR_PDF_DPI = env_int("OCR_PDF_DPI", 300)
 OCR_MAX_WAIT_SECONDS = env_int("OCR_MAX_WAIT_SECONDS", 30)
@@ -205,9 +205,14 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "polling_interval": 0.05,
     }
 elif CELERY_BROKER_URL.startswith(("redis", "rediss")):
-    # Unacked messages come back after this many seconds if a worker host vanishes.
+    # Unacked messages come back after this many seconds if a worker host vanishes
+    # (kill -9, power loss); it must exceed the longest task. Swept every 10 s.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": OCR_TASK_TIME_LIMIT * OCR_MAX_ATTEMPTS + 600
+        "visibility_timeout": env_int(
+            "OCR_BROKER_VISIBILITY_TIMEOUT", OCR_TASK_TIME_LIMIT * OCR_MAX_ATTEMPTS + 600
+        ),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
