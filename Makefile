@@ -14,7 +14,7 @@ PORT ?= 8000
 OCR_LANGS ?= eng osd deu fra spa por vie kor
 WORKERS ?= $(shell nproc)
 APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
-APT_TEST := fonts-ocr-b poppler-utils
+APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
 

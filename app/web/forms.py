@@ -1,0 +1,61 @@
+"""Forms of the browser pages: registration and the history filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from app.models import Job, JobStatus
+
+
+class RegisterForm(UserCreationForm):
+    """Sign-up: user name, e-mail and password twice (Django's password validators)."""
+
+    email = forms.EmailField(required=True, help_text="Used only to reach you about your account.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+
+class HistoryFilterForm(forms.Form):
+    """Search over name and text, status, and a creation date range (inclusive)."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *JobStatus.choices], label="Status"
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def apply(self, jobs: QuerySet[Job]) -> QuerySet[Job]:
+        """``jobs`` narrowed by the valid filters (all of ``jobs`` if none are valid)."""
+        if not self.is_valid():
+            return jobs
+        data = self.cleaned_data
+        if data.get("q"):
+            jobs = jobs.filter(Q(filename__icontains=data["q"]) | Q(text__icontains=data["q"]))
+        if data.get("status"):
+            jobs = jobs.filter(status=data["status"])
+        zone = timezone.get_current_timezone()
+        if data.get("date_from"):
+            start = datetime.combine(data["date_from"], time.min, tzinfo=zone)
+            jobs = jobs.filter(created_at__gte=start)
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
+            jobs = jobs.filter(created_at__lt=end)
+        return jobs
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether any filter is set (the empty state says "no match" instead of "no jobs")."""
+        return self.is_valid() and any(self.cleaned_data.values())

@@ -1,0 +1,12 @@
+"""Routes of the browser pages (mounted at the site root)."""
+
+from django.urls import path
+
+from app.web import views
+
+urlpatterns = [
+    path("", views.upload, name="web-upload"),
+    path("history/", views.history, name="web-history"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="web-job"),
+    path("jobs/<uuid:job_id>/delete/", views.job_delete, name="web-job-delete"),
+]

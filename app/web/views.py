@@ -1,0 +1,187 @@
+"""Browser pages: upload, job result, history, registration.
+
+Views are thin: they check who is asking, call a selector or service and
+render a template. The pages talk to the REST API from JavaScript (upload,
+progress, delete) with the session cookie and CSRF token; everything they show
+on first load is rendered here from the same selectors the API uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django.views.generic import FormView
+
+from app import selectors, services
+from app.engines import registry
+from app.errors import OcrError
+from app.models import Job
+from app.web import display
+from app.web.forms import HistoryFilterForm, RegisterForm
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _may_use_anonymously(request: HttpRequest) -> bool:
+    """Signed in, or anonymous OCR is allowed (``OCR_ALLOW_ANONYMOUS``, as for the API)."""
+    return request.user.is_authenticated or settings.OCR_ALLOW_ANONYMOUS
+
+
+def _job_or_404(request: HttpRequest, job_id: Any) -> Job:
+    try:
+        return selectors.job_get(user=request.user, job_id=job_id)
+    except OcrError:
+        raise Http404("No such job.") from None
+
+
+def _engines() -> list[dict[str, Any]]:
+    """The engines as ``/api/engines/`` reports them, with labelled languages."""
+    out = []
+    for info in registry.all_engine_info():
+        out.append(
+            {
+                "name": info.name,
+                "title": info.title,
+                "kind": info.kind,
+                "available": info.available,
+                "version": info.version,
+                "default": info.name == settings.OCR_DEFAULT_ENGINE,
+                "languages": sorted(
+                    (
+                        {"code": code, "name": display.language_label(code)}
+                        for code in info.languages
+                        if code not in display.HIDDEN_LANGUAGES
+                    ),
+                    key=lambda lang: lang["name"],
+                ),
+            }
+        )
+    return out
+
+
+def upload(request: HttpRequest) -> HttpResponse:
+    """The upload page (site root): drop files, pick languages and engine, watch them run."""
+    if not _may_use_anonymously(request):
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request,
+        "web/upload.html",
+        {
+            "engines": _engines(),
+            "default_engine": settings.OCR_DEFAULT_ENGINE,
+            "default_languages": settings.OCR_DEFAULT_LANGUAGES.split("+"),
+            "max_upload_bytes": settings.OCR_MAX_UPLOAD_BYTES,
+            "error_messages": display.ERROR_MESSAGES,
+        },
+    )
+
+
+def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """A job's result: page image with word boxes, text, page navigation, downloads."""
+    if not _may_use_anonymously(request):
+        return redirect_to_login(request.get_full_path())
+    job = _job_or_404(request, job_id)
+    pages = list(selectors.job_pages(job=job))
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 1
+    page = next((p for p in pages if p.number == number), pages[0] if pages else None)
+    return render(
+        request,
+        "web/job.html",
+        {
+            "job": job,
+            "pages": pages,
+            "page": page,
+            "prev_page": _neighbour(pages, page, -1),
+            "next_page": _neighbour(pages, page, +1),
+            "words": display.word_boxes(page.result if page else None),
+            "image_url": display.page_image_url(job.id, page.number) if page else "",
+            "exports": display.export_links(job.id) if job.status == "done" else [],
+            "languages": [display.language_label(c) for c in job.language_list],
+            "duration": display.human_duration(job.duration),
+            "error_text": display.error_text(job.error_code),
+            "can_delete": request.user.is_authenticated,
+        },
+    )
+
+
+def _neighbour(pages: list[Any], page: Any, step: int) -> Any:
+    if page is None:
+        return None
+    index = pages.index(page) + step
+    return pages[index] if 0 <= index < len(pages) else None
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's jobs: search, filters by status and date, pagination."""
+    form = HistoryFilterForm(request.GET or None)
+    jobs = selectors.jobs_visible_to(request.user).filter(owner=request.user)
+    jobs = form.apply(jobs) if form.is_bound else jobs
+    paginator = Paginator(jobs.defer("text", "result", "options", "metadata"), HISTORY_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    rows = [
+        {
+            "job": job,
+            "thumb": display.page_image_url(job.id, 1, max_width=160) if job.pages_done else "",
+            "languages": ", ".join(display.language_label(c) for c in job.language_list),
+            "duration": display.human_duration(job.duration),
+        }
+        for job in page_obj
+    ]
+    return render(
+        request,
+        "web/history.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page_obj": page_obj,
+            "query": query.urlencode(),
+            "filtered": form.is_bound and form.is_filtered,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_delete(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """GET asks for confirmation; POST deletes the job, its pages and its stored file."""
+    job = _job_or_404(request, job_id)
+    if request.method == "POST":
+        name = job.filename or str(job.id)
+        services.job_delete(job=job)
+        messages.success(request, f"Deleted \u201c{name}\u201d.")
+        return redirect(reverse("web-history"))
+    return render(request, "web/job_delete.html", {"job": job})
+
+
+class RegisterView(FormView):
+    """Create an account (same accounts as the API), then sign in and go to the upload page."""
+
+    template_name = "registration/register.html"
+    form_class = RegisterForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: RegisterForm) -> HttpResponse:
+        user = form.save()
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"Welcome, {user.get_username()}.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
