@@ -219,6 +219,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Seconds the pool waits after a child process died before reporting the job lost
+# (and requeueing it); Celery's default of 10 s only delays crash recovery.
+CELERY_WORKER_LOST_WAIT = env_float("OCR_WORKER_LOST_WAIT", 2.0)
 CELERY_TASK_SOFT_TIME_LIMIT = OCR_TASK_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = OCR_TASK_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = OCR_QUEUE
@@ -375,3 +378,8 @@ OCR_HEALTH_REQUIRE_WORKER = env_bool("OCR_HEALTH_REQUIRE_WORKER", True)
 if env_str("OCR_LOG_FORMAT", "plain") == "json":
     LOGGING["formatters"]["json"] = {"()": "app.logjson.JsonFormatter"}
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# security.W021 (HSTS preload) is silenced unless DJANGO_HSTS_PRELOAD is on: joining
+# the browsers' preload list binds every subdomain for months and cannot be undone
+# quickly, an organisation's decision rather than a deployment default.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

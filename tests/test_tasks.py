@@ -75,7 +75,7 @@ def test_native_crash_is_retried_a_bounded_number_of_times_then_failed(
     response = auth_client.post(
         "/api/ocr/", {"image": upload(render_text().png()), "engine": "crash_test"}
     )
-    job = wait_for_job(response.json()["id"], timeout=120)
+    job = wait_for_job(response.json()["id"], timeout=240)
     assert job.status == "failed"
     assert job.error_code == "engine_crash", (job.error_message, celery_worker.output()[-4000:])
     assert job.attempts == settings.OCR_MAX_ATTEMPTS
