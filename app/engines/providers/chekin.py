@@ -1,7 +1,11 @@
 """Chekin OCR (machine readable zone of passports and ID cards) as an engine.
 
 Docs: Chekin API reference, "OCR Web" (https://api.chekin.io/, source
-``source/includes/_ocr_web.md`` of Chekin's slate docs).
+``source/includes/_ocr_web.md`` of Chekin's slate docs), whose base URL is
+``https://api.chekin.io/api/v2`` (the default of ``OCR_CHEKIN_BASE_URL``).
+Chekin's newer "OCR Native Integration API v3" guide describes a different
+API (``https://a.chekin.io/api/v3/ocr/picture/``, ``Authorization: JWT`` with a
+one-hour token from ``/api-token-auth/``); it is not what this engine speaks.
 
 Flow (header ``Authorization: Token {OCR_CHEKIN_TOKEN}``, JSON):
 
@@ -116,7 +120,7 @@ class ChekinEngine:
         return cloud_info(
             name=self.name,
             title="Chekin OCR (MRZ)",
-            version="v3",
+            version="v2",
             languages=(),
             missing=self._missing,
         )
