@@ -60,10 +60,15 @@ def _read(
         prepared.image, page_number=number, options=replace(options, dpi=prepared.dpi)
     )
     page.number = number
-    page.rotation = prepared.rotation
+    # An engine may turn the page itself (MRZ reads an upside-down passport at
+    # 180): its boxes are then in the turned image, so the turn is recorded on
+    # top of ours. Its own deskew is local to its reading (boxes are mapped back).
+    turned = (page.rotation or 0) % 360
+    page.rotation = (prepared.rotation + turned) % 360
     page.skew = prepared.skew
     page.dpi = prepared.dpi
-    page.width, page.height = prepared.image.size
+    width, height = prepared.image.size
+    page.width, page.height = (height, width) if turned in (90, 270) else (width, height)
     return page
 
 

@@ -70,8 +70,14 @@ def test_health_is_503_when_the_broker_is_down(api_client):
         app._pool = None
         response = api_client.get("/api/health/")
     finally:
+        from kombu import pools
+
         app.conf.broker_url = saved
+        # force_close_all() closed kombu's shared pools: forget them all, or every
+        # later enqueue in this process fails with "Acquire on closed pool".
+        pools.reset()
         app._pool = None
+        app.amqp._producer_pool = None
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "fail" and body["checks"]["broker"]["ok"] is False
