@@ -1,0 +1,152 @@
+"""Uploads in an S3-compatible bucket: a real server (moto's server mode) on loopback,
+a real worker process reading the upload from the bucket, no shared media folder."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.test import override_settings
+
+from tests.conftest import ROOT, _test_database_url, wait_for_job
+from tests.imaging import render_text
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+MOTO = Path(sys.executable).parent / "moto_server"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory) -> Iterator[str]:
+    if not MOTO.exists():
+        pytest.skip("moto[server] is not installed")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    proc = subprocess.Popen(
+        [str(MOTO), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_it(
+    s3_server, transactional_db, auth_client, tmp_path, monkeypatch
+):
+    import boto3
+
+    bucket, queue = f"ocr-{uuid.uuid4().hex[:8]}", f"s3-{uuid.uuid4().hex[:8]}"
+    env = {
+        "OCR_STORAGE": "s3",
+        "OCR_S3_BUCKET": bucket,
+        "OCR_S3_ENDPOINT_URL": s3_server,
+        "OCR_S3_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=bucket)
+    from onlineocr.settings import s3_storage_options
+
+    storages = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The worker gets its own empty media folder: the file can only come from the bucket.
+    empty_media = tmp_path / "no-shared-disk"
+    empty_media.mkdir()
+    worker_log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "onlineocr",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "--pool=prefork",
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env={
+            **__import__("os").environ,
+            **env,
+            "DATABASE_URL": _test_database_url(),
+            "OCR_QUEUE": queue,
+            "OCR_PROVIDER_QUEUE": queue,
+            "OCR_MEDIA_ROOT": str(empty_media),
+            "PYTHONPATH": str(ROOT),
+        },
+        stdout=worker_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in worker_log.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, worker_log.read_text()
+            time.sleep(0.2)
+        png = render_text(["Stored in a bucket"]).png()
+        with override_settings(STORAGES=storages, OCR_QUEUE=queue, OCR_PROVIDER_QUEUE=queue):
+            r = auth_client.post("/api/ocr/", {"image": _upload(png)})
+            assert r.status_code == 202, r.content
+            job = wait_for_job(r.json()["id"], timeout=60)
+            assert job.status == "done", (job.error_code, job.error_message, worker_log.read_text())
+            assert "bucket" in job.text.lower()
+            key = job.file.name
+            assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == png
+            assert list(empty_media.iterdir()) == []
+            assert auth_client.delete(f"/api/ocr/{job.id}/").status_code == 204
+        assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        shutil.rmtree(empty_media, ignore_errors=True)
+
+
+def _upload(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("bucket.png", data, content_type="image/png")
