@@ -323,8 +323,10 @@ def test_register_page(browser, live_server, shot) -> None:
     browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
     _wait(lambda: browser.find_elements(By.CLASS_NAME, "field-error"), what="errors")
     shot("11-register-errors")
-    browser.find_element(By.ID, "id_password1").send_keys("-but-now-much-longer")
-    browser.find_element(By.ID, "id_password2").send_keys("-but-now-much-longer")
+    # The form keeps the name and e-mail, never the passwords.
+    assert browser.find_element(By.ID, "id_username").get_attribute("value") == "newcomer"
+    browser.find_element(By.ID, "id_password1").send_keys("short-but-now-much-longer")
+    browser.find_element(By.ID, "id_password2").send_keys("short-but-now-much-longer")
     browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
     _wait(lambda: browser.find_elements(By.ID, "file-input"), what="the upload page")
     assert "newcomer" in browser.find_element(By.CLASS_NAME, "who").text
