@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -18,6 +18,7 @@ from app import selectors
 from app.api.serializers import ErrorSerializer
 from app.api.views import OcrPermission
 from app.errors import OcrError
+from app.files import file_response
 from app.models import JobStatus
 from app.pipeline.exporters import EXPORT_FORMATS, export_to
 
@@ -133,9 +134,12 @@ class OriginalFileView(APIView):
         job = selectors.job_get(user=request.user, job_id=job_id)
         if not job.file:
             raise OcrError("not_found", "The job has no stored file.", http_status=404)
-        return FileResponse(
-            job.file.open("rb"),
-            content_type=job.content_type,
-            as_attachment=True,
-            filename=job.filename or str(job.id),
-        )
+        try:
+            return file_response(
+                job.file.name,
+                job.filename or str(job.id),
+                job.content_type,
+                storage=job.file.storage,
+            )
+        except FileNotFoundError:
+            raise OcrError("not_found", "The stored file is missing.", http_status=404) from None

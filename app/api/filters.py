@@ -1,6 +1,8 @@
 """History filters: status, engine and a creation date range."""
 
 import django_filters
+from django.db.models import F
+from rest_framework.filters import OrderingFilter
 
 from app.models import Job, JobStatus
 
@@ -14,3 +16,20 @@ class JobFilter(django_filters.FilterSet):
     class Meta:
         model = Job
         fields = ["status", "engine", "created_after", "created_before"]
+
+
+class NullsLastOrderingFilter(OrderingFilter):
+    """``?ordering=`` with empty values (e.g. the duration of an unfinished job) always
+    last, on every database (PostgreSQL would put them first in descending order)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        exprs = [
+            F(name[1:]).desc(nulls_last=True)
+            if name.startswith("-")
+            else F(name).asc(nulls_last=True)
+            for name in ordering
+        ]
+        return queryset.order_by(*exprs)

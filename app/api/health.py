@@ -38,12 +38,22 @@ def check_database() -> str:
 
 
 def check_broker() -> str:
-    """Connect to the Celery broker (2 s timeout)."""
-    from onlineocr.celery import app
+    """Open a fresh connection to the broker in ``CELERY_BROKER_URL`` (2 s timeout).
 
-    with app.connection_for_write() as conn:
+    A connection of its own, not the Celery app's pool, so a failing check never
+    disturbs the producers that enqueue jobs.
+    """
+    from django.conf import settings
+    from kombu import Connection
+
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=2,
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
-        return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
+        name = conn.transport_cls
+        return name if isinstance(name, str) else "connected"
 
 
 def check_tesseract() -> str:

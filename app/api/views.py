@@ -7,8 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework.filters import SearchFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from app import selectors, services
 from app.api import health as health_checks
-from app.api.filters import JobFilter
+from app.api.filters import JobFilter, NullsLastOrderingFilter
 from app.api.serializers import (
     EngineSerializer,
     ErrorSerializer,
@@ -221,6 +223,7 @@ class HistoryView(generics.ListAPIView):
     """
 
     serializer_class = JobListSerializer
+    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
     filterset_class = JobFilter
     search_fields = ["filename", "text"]
     ordering_fields = ["created_at", "filename", "status", "duration"]

@@ -11,8 +11,10 @@ from django.conf import settings
 
 from app.engines import registry
 from app.engines.base import EngineOptions
+from app.engines.tesseract import find_tessdata
 from app.pipeline import inputs
 from app.pipeline.preprocess import PreprocessOptions
+from app.pipeline.run import PageSettings, ocr_page
 from app.pipeline.schema import Document
 
 
@@ -46,6 +48,11 @@ def ocr_path(
         from app.pipeline.pages import parse_page_ranges
 
         numbers = parse_page_ranges(pages, info.page_count)
+    page_settings = PageSettings(
+        prep=prep or PreprocessOptions(),
+        tessdata_dir=find_tessdata(settings.OCR_TESSDATA_DIR),
+        max_pixels=settings.OCR_MAX_PIXELS,
+    )
     out = []
     for page in inputs.iter_pages(
         path,
@@ -54,13 +61,17 @@ def ocr_path(
         page_numbers=numbers,
         pdf_dpi=settings.OCR_PDF_DPI,
     ):
-        result = eng.recognize_page(
-            page.image,
-            page_number=page.number,
-            options=EngineOptions(languages=languages, psm=psm, dpi=page.dpi),
+        out.append(
+            ocr_page(
+                eng,
+                page.image,
+                number=page.number,
+                dpi=page.dpi,
+                options=options,
+                settings=page_settings,
+            )
         )
-        result.number = page.number
-        out.append(result)
+        page.image.close()
     return Document(
         engine=engine,
         engine_version=eng.info().version,
