@@ -37,20 +37,28 @@ def check_database() -> str:
     return connection.vendor
 
 
+def _broker_connection():
+    """A new kombu connection to ``CELERY_BROKER_URL`` (2 s connect timeout).
+
+    Checks use connections of their own, never the Celery app's pools, so a
+    failing check cannot leave a broken connection behind for the producers.
+    """
+    from kombu import Connection
+
+    return Connection(
+        settings.CELERY_BROKER_URL,
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=2,
+    )
+
+
 def check_broker() -> str:
     """Open a fresh connection to the broker in ``CELERY_BROKER_URL`` (2 s timeout).
 
     A connection of its own, not the Celery app's pool, so a failing check never
     disturbs the producers that enqueue jobs.
     """
-    from django.conf import settings
-    from kombu import Connection
-
-    with Connection(
-        settings.CELERY_BROKER_URL,
-        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-        connect_timeout=2,
-    ) as conn:
+    with _broker_connection() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         name = conn.transport_cls
         return name if isinstance(name, str) else "connected"
@@ -72,7 +80,9 @@ def check_workers() -> str:
     """
     from onlineocr.celery import app
 
-    replies = app.control.ping(timeout=settings.OCR_HEALTH_WORKER_TIMEOUT) or []
+    with _broker_connection() as conn:
+        replies = app.control.ping(timeout=settings.OCR_HEALTH_WORKER_TIMEOUT, connection=conn)
+    replies = replies or []
     names = sorted(name for reply in replies for name in reply)
     if not names:
         if settings.OCR_HEALTH_REQUIRE_WORKER:
