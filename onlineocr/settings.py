@@ -8,6 +8,7 @@ under ``var/``, DEBUG off, a secret key generated once and kept in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -120,10 +121,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise indexes STATIC_ROOT at start-up and warns when it is missing (before
 # the first collectstatic); an empty folder is the honest state.
-try:
+# A read-only image: collectstatic made it at build time, or not at all.
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:  # a read-only image: collectstatic made it at build time, or not at all
-    pass
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves static files without DEBUG; straight from static/ and the apps
 # when collectstatic has not been run (``make run``), from STATIC_ROOT when it has.
