@@ -93,7 +93,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SERVE_OCR_CONCURRENCY": "1",
             "SERVE_PROVIDER_CONCURRENCY": "1",
             "DATABASE_URL": f"{PG}/{db_name}",
-            "CELERY_BROKER_URL": _BROKER if _BROKER.startswith("redis") else "redis://127.0.0.1:6379/0",
+            "CELERY_BROKER_URL": _BROKER
+            if _BROKER.startswith("redis")
+            else "redis://127.0.0.1:6379/0",
             "OCR_QUEUE": f"deploy-{tag}",
             "OCR_PROVIDER_QUEUE": f"deploy-{tag}-provider",
             "OCR_MEDIA_ROOT": str(base / "media"),
