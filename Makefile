@@ -13,6 +13,8 @@ PORT ?= 8000
 # Tesseract language packs installed from Debian's packages (osd is needed for rotation).
 OCR_LANGS ?= eng osd deu fra spa por vie kor
 WORKERS ?= $(shell nproc)
+# make run's single worker serves both queues: local OCR and cloud provider forwarding.
+QUEUES ?= $(or $(OCR_QUEUE),ocr),$(or $(OCR_PROVIDER_QUEUE),ocr-provider)
 APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
 APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
@@ -42,12 +44,12 @@ migrate: venv system
 run: migrate
 	@echo "Starting web server on http://$(HOST):$(PORT)/ and $(WORKERS) Celery worker process(es); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork & \
+	  $(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork -Q $(QUEUES) & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	  wait
 
 worker: venv system
-	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork
+	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork -Q $(QUEUES)
 
 test: venv system-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -168,7 +168,8 @@ OCR_URL_ALLOW_PRIVATE = env_bool("OCR_URL_ALLOW_PRIVATE", False)
 # Extra engines, as dotted paths to ``build(config)`` factories (plug-ins).
 OCR_EXTRA_ENGINES = env_list("OCR_EXTRA_ENGINES", [])
 OCR_QUEUE = env_str("OCR_QUEUE", "ocr")
-OCR_PROVIDER_QUEUE = env_str("OCR_PROVIDER_QUEUE", OCR_QUEUE)
+# Cloud provider jobs are I/O-bound: their own queue, for workers with more concurrency.
+OCR_PROVIDER_QUEUE = env_str("OCR_PROVIDER_QUEUE", "ocr-provider")
 
 # --- Cloud providers (no credentials: the engine is listed as unavailable) ----
 OCR_PROVIDER_CONNECT_TIMEOUT = env_float("OCR_PROVIDER_CONNECT_TIMEOUT", 10.0)
