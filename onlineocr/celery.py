@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+import onlineocr.broker  # noqa: F401  (atomic filesystem:// messages, see the module)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onlineocr.settings")
 # Tesseract's OpenMP threads slow down parallel jobs: one OCR per core instead.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")

@@ -209,7 +209,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        "polling_interval": 0.05,
+        # Messages are written atomically (onlineocr/broker.py), so polling often is safe.
+        "polling_interval": env_float("OCR_BROKER_POLL_SECONDS", 0.01),
     }
 elif CELERY_BROKER_URL.startswith(("redis", "rediss")):
     # Unacked messages come back after this many seconds if a worker host vanishes
