@@ -8,7 +8,9 @@ Run from the repository root (PostgreSQL and Redis on 127.0.0.1 for ``redis``)::
 
 Options: ``--repeat N`` (each image is submitted N times in the burst, default 3),
 ``--sequential N`` (small-image jobs in the latency phase, default 30),
-``--latency-only`` (no CLI, no burst), ``--settings MODULE`` (another Django settings
+``--latency-only`` (no CLI, no burst), ``--form KEY=VALUE`` (a job option sent with
+every submission, repeatable: ``--form rotate=off --form deskew=false`` compares like
+with like, as the CLI does neither), ``--settings MODULE`` (another Django settings
 module for the server and worker, e.g. ``bench._tuned_settings``), ``--json FILE``.
 
 What runs, all in this one run, on the same images and with the same parallelism:
@@ -272,7 +274,9 @@ class Service:
     def submit(self, path: Path, wait: int = 0) -> dict:
         url = f"{self.base}/api/ocr/" + (f"?wait={wait}" if wait else "")
         with path.open("rb") as fh:
-            resp = self.session.post(url, files={"image": (path.name, fh, "image/png")}, timeout=60)
+            resp = self.session.post(
+                url, files={"image": (path.name, fh, "image/png")}, data=FORM, timeout=60
+            )
         if resp.status_code not in (200, 202):
             raise RuntimeError(f"{path.name}: HTTP {resp.status_code}: {resp.text[:300]}")
         return resp.json()
@@ -371,6 +375,10 @@ def run_service(
         service.stop()
 
 
+#: Form fields sent with every submission (``--form``).
+FORM: dict[str, str] = {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--broker", choices=["filesystem", "redis", "both"], default="both")
@@ -384,7 +392,18 @@ def main() -> None:
         "bench._tuned_settings)",
     )
     parser.add_argument("--latency-only", action="store_true", help="skip the CLI and the burst")
+    parser.add_argument(
+        "--form",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option sent with every job, e.g. --form rotate=off --form deskew=false "
+        "(like the CLI: no orientation detection, no deskew)",
+    )
     args = parser.parse_args()
+    FORM.update(item.split("=", 1) for item in args.form)
+    if FORM:
+        print(f"job options: {FORM}")
 
     base = image_set()
     images = base * args.repeat

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
+# One implementation of the error rate for the whole suite.
+from tests.imaging import cer, levenshtein, normalise
+
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 PANGRAMS = [
@@ -35,24 +38,4 @@ def render_text_page(
     return img
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions) between two strings."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def cer(expected: str, got: str) -> float:
-    """Character error rate of ``got`` against ``expected``, whitespace-normalised."""
-    expected, got = normalise(expected), normalise(got)
-    return levenshtein(expected, got) / max(1, len(expected))
+__all__ = ["PANGRAMS", "cer", "levenshtein", "normalise", "render_text_page"]
