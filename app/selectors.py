@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -82,24 +83,46 @@ def job_document(*, job: Job) -> Document | None:
     )
 
 
-def job_page_image(*, job: Job, number: int) -> Image.Image:
-    """Page ``number`` of ``job`` as the engine saw it (the space of its word boxes).
+def job_page_images(*, job: Job) -> Callable[[int], Image.Image]:
+    """A loader ``page number -> image`` of ``job``'s pages as the engine saw them.
 
-    The stored upload is rendered again and the recorded geometry (EXIF
-    orientation, ``rotation``, ``skew``, size) applied, so nothing but the
-    original file needs to be kept. Raises ``OcrError("not_found")``.
+    The stored upload is read once and the pages' geometry fetched in one query,
+    however many pages are then loaded (the searchable PDF export loads them all).
+    Each page is rendered again and its recorded geometry (EXIF orientation,
+    ``rotation``, ``skew``, size) applied, so nothing but the original file needs
+    to be kept. The loader raises ``OcrError("not_found")`` for a page with no row.
     """
     from django.conf import settings
 
-    page = job_page_get(job=job, number=number)
     with job.file.open("rb") as fh:
         source = fh.read()
-    loaded = inputs.load_page(
-        source,
-        job.content_type,
-        number,
-        max_pixels=settings.OCR_MAX_PIXELS,
-        pdf_dpi=settings.OCR_PDF_DPI,
-    )
-    size = (page.width, page.height) if page.width and page.height else None
-    return apply_geometry(loaded.image, rotation=page.rotation, skew=page.skew, size=size)
+    geometry = {
+        number: (rotation, skew, (width, height) if width and height else None)
+        for number, rotation, skew, width, height in job.pages.values_list(
+            "number", "rotation", "skew", "width", "height"
+        )
+    }
+
+    def load(number: int) -> Image.Image:
+        if number not in geometry:
+            raise OcrError("not_found", f"Page {number} has no result (yet).", http_status=404)
+        rotation, skew, size = geometry[number]
+        loaded = inputs.load_page(
+            source,
+            job.content_type,
+            number,
+            max_pixels=settings.OCR_MAX_PIXELS,
+            pdf_dpi=settings.OCR_PDF_DPI,
+        )
+        return apply_geometry(loaded.image, rotation=rotation, skew=skew, size=size)
+
+    return load
+
+
+def job_page_image(*, job: Job, number: int) -> Image.Image:
+    """Page ``number`` of ``job`` as the engine saw it (see :func:`job_page_images`).
+
+    Raises ``OcrError("not_found")`` before reading any file when the page has no row.
+    """
+    job_page_get(job=job, number=number)
+    return job_page_images(job=job)(number)

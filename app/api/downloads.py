@@ -72,7 +72,7 @@ class ExportView(APIView):
             document,
             fmt,
             out,
-            page_image=lambda n: selectors.job_page_image(job=job, number=n),
+            page_image=selectors.job_page_images(job=job) if spec.needs_page_images else None,
         )
         response = HttpResponse(out.getvalue(), content_type=spec.media_type)
         name = _download_name(job.filename, spec.extension)

@@ -19,6 +19,7 @@ never calls it (orientation detection goes through the CLI's ``--psm 0``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -55,8 +56,12 @@ VALID_OEM = frozenset({0, 1, 2, 3})
 OSD_PSM = frozenset({1, 12})
 
 
+@functools.cache
 def find_tessdata(configured: str = "") -> str | None:
-    """The tessdata folder: ``configured``, ``$TESSDATA_PREFIX`` or Debian's paths."""
+    """The tessdata folder: ``configured``, ``$TESSDATA_PREFIX`` or Debian's paths.
+
+    Looked up once per process and argument (jobs ask for it on every run).
+    """
     for candidate in (configured, os.environ.get("TESSDATA_PREFIX", ""), *TESSDATA_CANDIDATES):
         if candidate and Path(candidate).is_dir() and any(Path(candidate).glob("*.traineddata")):
             return str(Path(candidate))

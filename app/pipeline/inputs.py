@@ -25,6 +25,7 @@ import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import OcrError
+from app.pipeline import frames
 
 #: Content types accepted, detected from the first bytes of the file.
 IMAGE_TYPES: dict[str, str] = {
@@ -101,6 +102,11 @@ def _open_image(source: bytes | str | Path | IO[bytes], field: str) -> Image.Ima
         ) from None
 
 
+def _page_count(im: Image.Image) -> int:
+    """Pages of an opened image: every frame of a TIFF, else the first frame only."""
+    return getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
+
+
 def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
     width, height = im.size
     if width <= 0 or height <= 0:
@@ -161,21 +167,21 @@ def inspect_document(
             raise OcrError(
                 "unsupported_format", f"Unsupported image format {im.format}.", field=field
             )
-        frames = getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
-        if frames > max_pages:
+        count = _page_count(im)
+        if count > max_pages:
             raise OcrError(
                 "too_many_pages",
-                f"The file has {frames} pages; the limit is {max_pages}.",
+                f"The file has {count} pages; the limit is {max_pages}.",
                 field=field,
             )
         first = im.size
-        for index in range(frames):
-            if frames > 1:
+        for index in range(count):
+            if count > 1:
                 im.seek(index)
             _check_pixels(im, max_pixels, field)
             _decode_fully(im, field)
     return DocumentInfo(
-        content_type=_canonical(content_type), page_count=frames, width=first[0], height=first[1]
+        content_type=_canonical(content_type), page_count=count, width=first[0], height=first[1]
     )
 
 
@@ -226,8 +232,7 @@ def iter_image_pages(
     """
     im = _open_image(path, "image")
     with im:
-        frames = getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
-        wanted = page_numbers or list(range(1, frames + 1))
+        wanted = page_numbers or list(range(1, _page_count(im) + 1))
         for number in wanted:
             try:
                 if number > 1:
@@ -243,17 +248,7 @@ def iter_image_pages(
                 ) from None
             dpi = _image_dpi(im)
             page = ImageOps.exif_transpose(im) if number == 1 else im.copy()
-            if page.mode not in ("RGB", "L"):
-                if page.mode in ("RGBA", "LA", "P", "PA"):
-                    page = page.convert("RGBA")
-                    background = Image.new("RGB", page.size, "white")
-                    background.paste(page, mask=page.getchannel("A"))
-                    page = background
-                elif page.mode in ("1", "I;16", "I", "F"):
-                    page = page.convert("L")
-                else:
-                    page = page.convert("RGB")
-            yield PageImage(number=number, image=page, dpi=dpi)
+            yield PageImage(number=number, image=frames.to_ocr_mode(page), dpi=dpi)
 
 
 def iter_pages(
@@ -294,7 +289,7 @@ def count_pages(source: str | Path | IO[bytes], content_type: str) -> int:
 
         return pdf.pdf_page_count(source)
     with _open_image(source, "image") as im:
-        return getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
+        return _page_count(im)
 
 
 def load_page(
