@@ -81,10 +81,9 @@ def check_engine_options(
 
     ``extra``: the job's other options, as the engine gets them (e.g. UltraOCR ``service``).
     """
-    eng = registry.get_engine(engine)
-    check = getattr(eng, "check_options", None)
-    if callable(check):
-        check(EngineOptions(languages=languages, psm=psm, oem=oem, extra=dict(extra or {})))
+    registry.checked_engine(
+        engine, EngineOptions(languages=languages, psm=psm, oem=oem, extra=dict(extra or {}))
+    )
 
 
 def job_create(*, owner: Any, request: JobRequest) -> Job:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from app.engines.base import EngineInfo, OcrEngine
+from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.errors import OcrError
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,19 @@ def get_engine(name: str) -> OcrEngine:
             + (f" ({reason})." if reason else "."),
             field="engine",
         )
+    return engine
+
+
+def checked_engine(name: str, options: EngineOptions) -> OcrEngine:
+    """The loaded engine ``name`` after its own ``check_options(options)``, if it has one.
+
+    Raises ``OcrError`` (``engine_unavailable``, ``unknown_language``,
+    ``invalid_option``) before any work is done.
+    """
+    engine = get_engine(name)
+    check = getattr(engine, "check_options", None)
+    if callable(check):
+        check(options)
     return engine
 
 

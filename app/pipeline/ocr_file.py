@@ -32,11 +32,8 @@ def ocr_path(
     ``prep`` sets orientation/deskew/clean/DPI handling (default: as jobs).
     """
     data = Path(path).read_bytes()
-    eng = registry.get_engine(engine)
     options = EngineOptions(languages=languages, psm=psm)
-    check = getattr(eng, "check_options", None)
-    if callable(check):
-        check(options)
+    eng = registry.checked_engine(engine, options)
     info = inputs.inspect_document(
         data,
         max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
