@@ -1,4 +1,5 @@
-"""Pieces every cloud engine shares: availability info, image encoding, numbers."""
+"""Pieces every cloud engine shares: the base class, availability info, image
+encoding, numbers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from app.engines.base import EngineInfo
+from app.engines.providers import _http
 
 
 def missing_setting(config: Mapping[str, Any], names: tuple[str, ...]) -> str:
@@ -67,3 +69,39 @@ def percent(value: Any, *, fraction: bool) -> float | None:
     if fraction and number <= 1.0:
         number *= 100.0
     return round(max(0.0, min(100.0, number)), 2)
+
+
+class CloudEngine:
+    """Base of the cloud engines: credentials check, the HTTP session, ``info()``.
+
+    A subclass sets ``name``, ``title``, ``version``, ``languages`` (what
+    ``/api/engines/`` lists) and ``required`` (the settings without which the
+    engine is unavailable), calls ``super().__init__(config)`` and reads its
+    own settings. ``config`` is the registry's read-only mapping of ``OCR_*``
+    settings; ``http`` holds the timeouts/retries and ``session`` the
+    retrying :class:`requests.Session` built from them.
+    """
+
+    name: str
+    kind = "cloud"
+    title: str
+    version: str
+    languages: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._missing = missing_setting(config, self.required)
+        self.http = _http.HttpSettings.from_config(config)
+        self.session = _http.make_session(self.http)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def info(self) -> EngineInfo:
+        return cloud_info(
+            name=self.name,
+            title=self.title,
+            version=self.version,
+            languages=self.languages,
+            missing=self._missing,
+        )

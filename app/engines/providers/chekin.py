@@ -34,9 +34,9 @@ from typing import Any
 
 from PIL import Image
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineOptions
 from app.engines.providers import _http
-from app.engines.providers._common import b64, cloud_info, encode_image, missing_setting, percent
+from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.engines.providers._poll import poll
 from app.errors import OcrError
 from app.pipeline.schema import Block, Line, Page
@@ -100,30 +100,19 @@ def parse_result(answer: Mapping[str, Any], *, number: int, width: int, height: 
     return page
 
 
-class ChekinEngine:
+class ChekinEngine(CloudEngine):
     """Chekin OCR (see the module docstring)."""
 
     name = ENGINE_NAME
-    kind = "cloud"
+    title = "Chekin OCR (MRZ)"
+    version = "v2"
+    languages = ()
+    required = REQUIRED
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self._missing = missing_setting(config, REQUIRED)
+        super().__init__(config)
         self.base_url = str(config.get("OCR_CHEKIN_BASE_URL") or "").rstrip("/")
         self._token = str(config.get("OCR_CHEKIN_TOKEN") or "")
-        self.http = _http.HttpSettings.from_config(config)
-        self.session = _http.make_session(self.http)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def info(self) -> EngineInfo:
-        return cloud_info(
-            name=self.name,
-            title="Chekin OCR (MRZ)",
-            version="v2",
-            languages=(),
-            missing=self._missing,
-        )
 
     def check_options(self, options: EngineOptions) -> None:
         """Accept any languages: an MRZ is written in the ICAO 9303 OCR-B subset."""

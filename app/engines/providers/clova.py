@@ -42,9 +42,9 @@ from typing import Any
 
 from PIL import Image
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineOptions
 from app.engines.providers import _http
-from app.engines.providers._common import b64, cloud_info, encode_image, missing_setting, percent
+from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.errors import OcrError
 from app.pipeline.schema import Block, Line, Page, Word, polygon_bbox
 
@@ -102,31 +102,20 @@ def parse_image(result: Mapping[str, Any], *, number: int, width: int, height: i
     return Page.from_blocks(number=number, width=width, height=height, blocks=blocks)
 
 
-class ClovaEngine:
+class ClovaEngine(CloudEngine):
     """CLOVA General OCR V2 (see the module docstring)."""
 
     name = ENGINE_NAME
-    kind = "cloud"
+    title = "NAVER CLOVA OCR"
+    version = "V2"
+    languages = tuple(LANGUAGES)
+    required = REQUIRED
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self._missing = missing_setting(config, REQUIRED)
+        super().__init__(config)
         invoke = str(config.get("OCR_CLOVA_INVOKE_URL") or "").rstrip("/")
         self.url = invoke if invoke.endswith("/general") else f"{invoke}/general"
         self._secret = str(config.get("OCR_CLOVA_SECRET") or "")
-        self.http = _http.HttpSettings.from_config(config)
-        self.session = _http.make_session(self.http)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def info(self) -> EngineInfo:
-        return cloud_info(
-            name=self.name,
-            title="NAVER CLOVA OCR",
-            version="V2",
-            languages=tuple(LANGUAGES),
-            missing=self._missing,
-        )
 
     def check_options(self, options: EngineOptions) -> None:
         """Raise ``OcrError("unknown_language")`` for languages CLOVA does not read."""

@@ -32,9 +32,9 @@ from typing import Any
 from PIL import Image
 from requests.auth import HTTPBasicAuth
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineOptions
 from app.engines.providers import _http
-from app.engines.providers._common import cloud_info, encode_image, missing_setting, percent
+from app.engines.providers._common import CloudEngine, encode_image, percent
 from app.errors import OcrError
 from app.pipeline.schema import Block, Line, Page, Word
 
@@ -101,31 +101,20 @@ def parse_page(page: Any, *, number: int, width: int, height: int) -> Page:
     return Page.from_blocks(number=number, width=width, height=height, blocks=blocks)
 
 
-class ComputerVisionVnEngine:
+class ComputerVisionVnEngine(CloudEngine):
     """computervision.com.vn general document OCR (see the module docstring)."""
 
     name = ENGINE_NAME
-    kind = "cloud"
+    title = "Computer Vision Vietnam"
+    version = "v2"
+    languages = ("vie", "eng")
+    required = REQUIRED
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self._missing = missing_setting(config, REQUIRED)
+        super().__init__(config)
         self.url = str(config.get("OCR_COMPUTERVISION_VN_BASE_URL") or "").rstrip("/") + PATH
         self._key = str(config.get("OCR_COMPUTERVISION_VN_API_KEY") or "")
         self._secret = str(config.get("OCR_COMPUTERVISION_VN_API_SECRET") or "")
-        self.http = _http.HttpSettings.from_config(config)
-        self.session = _http.make_session(self.http)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def info(self) -> EngineInfo:
-        return cloud_info(
-            name=self.name,
-            title="Computer Vision Vietnam",
-            version="v2",
-            languages=("vie", "eng"),
-            missing=self._missing,
-        )
 
     def check_options(self, options: EngineOptions) -> None:
         """Accept any languages: the service picks its own model (Vietnamese and Latin)."""

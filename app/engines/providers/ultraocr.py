@@ -45,9 +45,9 @@ from typing import Any
 
 from PIL import Image
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineOptions
 from app.engines.providers import _http
-from app.engines.providers._common import b64, cloud_info, encode_image, missing_setting, percent
+from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.engines.providers._poll import poll
 from app.errors import OcrError
 from app.pipeline.schema import Block, Line, Page, mean_confidence
@@ -147,14 +147,17 @@ def job_error(job: Mapping[str, Any]) -> str:
     return ""
 
 
-class UltraOcrEngine:
+class UltraOcrEngine(CloudEngine):
     """UltraOCR v2 (see the module docstring)."""
 
     name = ENGINE_NAME
-    kind = "cloud"
+    title = "UltraOCR (Nuveo)"
+    version = "v2"
+    languages = ("por",)
+    required = REQUIRED
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self._missing = missing_setting(config, REQUIRED)
+        super().__init__(config)
         self.base_url = str(config.get("OCR_ULTRAOCR_BASE_URL") or "").rstrip("/")
         self.auth_url = str(config.get("OCR_ULTRAOCR_AUTH_BASE_URL") or "").rstrip("/")
         self._client_id = str(config.get("OCR_ULTRAOCR_CLIENT_ID") or "")
@@ -165,25 +168,11 @@ class UltraOcrEngine:
         self.single_step_max = int(
             config.get("OCR_ULTRAOCR_SINGLE_STEP_MAX_BYTES") or SINGLE_STEP_MAX_BYTES
         )
-        self.http = _http.HttpSettings.from_config(config)
-        self.session = _http.make_session(self.http)
         self.tokens = TokenCache(self._fetch_token)
 
     @property
     def _secrets(self) -> list[str]:
         return [self._client_id, self._client_secret]
-
-    def close(self) -> None:
-        self.session.close()
-
-    def info(self) -> EngineInfo:
-        return cloud_info(
-            name=self.name,
-            title="UltraOCR (Nuveo)",
-            version="v2",
-            languages=("por",),
-            missing=self._missing,
-        )
 
     def check_options(self, options: EngineOptions) -> None:
         """Accept any languages (UltraOCR picks the model by service); check ``service``."""
