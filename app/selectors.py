@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from PIL import Image
 
@@ -41,12 +42,8 @@ def job_get(*, user: Any, job_id: Any) -> Job:
     """
     try:
         return _reachable_by(user).get(pk=job_id)
-    except (Job.DoesNotExist, ValueError, TypeError):
+    except (Job.DoesNotExist, ValueError, TypeError, ValidationError):  # also a malformed id
         raise OcrError("not_found", "No such job.", http_status=404) from None
-    except Exception as exc:  # e.g. ValidationError for a malformed UUID
-        if exc.__class__.__name__ == "ValidationError":
-            raise OcrError("not_found", "No such job.", http_status=404) from None
-        raise
 
 
 def job_pages(*, job: Job) -> QuerySet[Page]:

@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.test import override_settings
 
-from tests.conftest import ROOT, _test_database_url, wait_for_job
+from tests.conftest import start_worker, wait_for_job
 from tests.imaging import render_text
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -91,49 +91,19 @@ def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_
     empty_media = tmp_path / "no-shared-disk"
     empty_media.mkdir()
     worker_log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "onlineocr",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-            "--pool=prefork",
-            "-n",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env={
-            **__import__("os").environ,
-            **env,
-            "DATABASE_URL": _test_database_url(),
-            "OCR_QUEUE": queue,
-            "OCR_PROVIDER_QUEUE": queue,
-            "OCR_MEDIA_ROOT": str(empty_media),
-            "PYTHONPATH": str(ROOT),
-        },
-        stdout=worker_log.open("w"),
-        stderr=subprocess.STDOUT,
+    worker = start_worker(
+        worker_log,
+        concurrency=1,
+        queue=queue,
+        env_extra={**env, "OCR_MEDIA_ROOT": str(empty_media)},
     )
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in worker_log.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, worker_log.read_text()
-            time.sleep(0.2)
         png = render_text(["Stored in a bucket"]).png()
         with override_settings(STORAGES=storages, OCR_QUEUE=queue, OCR_PROVIDER_QUEUE=queue):
             r = auth_client.post("/api/ocr/", {"image": _upload(png)})
             assert r.status_code == 202, r.content
             job = wait_for_job(r.json()["id"], timeout=60)
-            assert job.status == "done", (job.error_code, job.error_message, worker_log.read_text())
+            assert job.status == "done", (job.error_code, job.error_message, worker.output())
             assert "bucket" in job.text.lower()
             key = job.file.name
             assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == png
@@ -141,8 +111,7 @@ def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_
             assert auth_client.delete(f"/api/ocr/{job.id}/").status_code == 204
         assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        worker.stop()
         shutil.rmtree(empty_media, ignore_errors=True)
 
 
