@@ -55,6 +55,30 @@ def test_lines_and_blocks_enclose_their_words(engine):
     assert page.text.split("\n")[0] == render_text().lines[0]
 
 
+@pytest.mark.parametrize("mode", ["1", "L", "RGB", "P", "RGBA"])
+def test_every_image_mode_reads_with_the_same_boxes(engine, mode):
+    """Raw pixels go to Tesseract per mode (1 bit packed, grey, RGB; others converted)."""
+    rendered = render_text()
+    page = engine.recognize_page(
+        rendered.image.convert(mode), page_number=1, options=EngineOptions()
+    )
+    assert cer(rendered.text, page.text) < 0.02, page.text
+    first = page.words()[0]
+    assert first.text == rendered.word_boxes[0][0]
+    assert all(abs(a - b) <= 5 for a, b in zip(first.bbox, rendered.word_boxes[0][1], strict=True))
+
+
+def test_odd_widths_keep_rows_aligned(engine):
+    """A width that is not a multiple of 8 (1-bit rows are padded to whole bytes) or 4."""
+    rendered = render_text(width=1001)
+    for mode in ("1", "L", "RGB"):
+        page = engine.recognize_page(
+            rendered.image.convert(mode), page_number=1, options=EngineOptions()
+        )
+        assert page.width == 1001
+        assert cer(rendered.text, page.text) < 0.02, (mode, page.text)
+
+
 def test_degraded_scan_still_reads(engine):
     image = degrade(render_text(size=30).image, blur=0.7)
     page = engine.recognize_page(image, page_number=1, options=EngineOptions())
