@@ -1,0 +1,75 @@
+"""The orientation policy of ``ocr_page`` on real readings of a map-like page."""
+
+from __future__ import annotations
+
+import random
+import shutil
+
+import pytest
+from PIL import Image, ImageDraw
+
+from app.engines.base import EngineOptions
+from app.engines.tesseract import build, find_tessdata
+from app.pipeline.run import OSD_CONFIDENCE_TRIGGER, PageSettings, looks_wrong, ocr_page
+from tests.pipeline.helpers import render_text_page
+
+TESSDATA = find_tessdata()
+
+pytestmark = [
+    pytest.mark.django_db(databases=[]),
+    pytest.mark.skipif(
+        not (TESSDATA and shutil.which("tesseract")), reason="needs Debian tesseract with tessdata"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    eng = build({"OCR_TESSDATA_DIR": "", "OCR_TESSERACT_BACKEND": "auto"})
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def map_page() -> Image.Image:
+    """The pangram page crossed by 100 random strokes, like a map's roads over its labels."""
+    image = render_text_page()
+    rng = random.Random(7)
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    for _ in range(100):
+        x, y = rng.randrange(width), rng.randrange(height)
+        end = (x + rng.randrange(-300, 300), y + rng.randrange(-300, 300))
+        draw.line([(x, y), end], fill=0, width=rng.choice([2, 3, 4]))
+    return image
+
+
+def test_low_confidence_upright_reading_with_real_words_is_not_turned(engine, map_page):
+    page = engine.recognize_page(map_page, page_number=1, options=EngineOptions())
+    assert page.confidence < OSD_CONFIDENCE_TRIGGER  # the strokes make a poor reading...
+    assert not looks_wrong(page)  # ...but a quarter of its words are confidently real
+
+
+@pytest.mark.parametrize("degrees", [90, 180])
+def test_turned_page_reading_looks_wrong(engine, map_page, degrees):
+    turned = map_page.rotate(degrees, expand=True, fillcolor=255)
+    page = engine.recognize_page(turned, page_number=1, options=EngineOptions())
+    assert looks_wrong(page)
+
+
+def test_upside_down_map_is_turned_back_and_read(engine, map_page):
+    settings = PageSettings(tessdata_dir=TESSDATA)
+    page = ocr_page(
+        engine,
+        map_page.rotate(180),
+        number=1,
+        dpi=None,
+        options=EngineOptions(),
+        settings=settings,
+    )
+    assert page.rotation == 180
+    upright = ocr_page(
+        engine, map_page, number=1, dpi=None, options=EngineOptions(), settings=settings
+    )
+    assert upright.rotation == 0
+    assert page.text == upright.text  # turned back, it reads as the upright page
