@@ -274,3 +274,22 @@ def test_unreachable_url(auth_client, settings):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "url_unreachable"
+
+
+def test_png_with_corrupt_pixels_under_valid_checksums_fails_its_job(auth_client, celery_worker):
+    """Submission checks a PNG's chunks, not its pixels: the worker refuses the rest."""
+    import zlib
+
+    data = bytearray(render_text().png())
+    pos = 8
+    while data[pos + 4 : pos + 8] != b"IDAT":
+        pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
+    length = int.from_bytes(data[pos : pos + 4], "big")
+    body = pos + 8
+    data[body + 2 : body + length] = bytes(length - 2)  # zeros: not a valid deflate stream
+    crc = zlib.crc32(bytes(data[pos + 4 : body + length]))
+    data[body + length : body + length + 4] = crc.to_bytes(4, "big")
+    response = auth_client.post("/api/ocr/", {"image": upload(bytes(data))})
+    assert response.status_code == 202, response.json()
+    job = wait_for_job(response.json()["id"], timeout=60)
+    assert (job.status, job.error_code) == ("failed", "invalid_image")

@@ -140,6 +140,40 @@ def test_truncated_jpeg_is_invalid(auth_client, settings):
     assert_error(response, 400, "invalid_image", "image")
 
 
+def _png_chunks(data: bytes) -> list[tuple[int, bytes]]:
+    """(offset, type) of every chunk of a PNG file."""
+    out, pos = [], 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        out.append((pos, data[pos + 4 : pos + 8]))
+        pos += 12 + length
+    return out
+
+
+def test_png_missing_only_its_end_is_invalid(auth_client, settings):
+    data = render_text().png()
+    iend = [pos for pos, kind in _png_chunks(data) if kind == b"IEND"][0]
+    response = auth_client.post(URL, {"image": upload(data[:iend])})
+    assert_error(response, 400, "invalid_image", "image")
+    assert_nothing_stored(settings)
+
+
+def test_png_with_a_damaged_byte_is_invalid(auth_client, settings):
+    data = bytearray(render_text().png())
+    idat = [pos for pos, kind in _png_chunks(bytes(data)) if kind == b"IDAT"][0]
+    data[idat + 8 + 40] ^= 0xFF  # inside the compressed pixels: the chunk's CRC no longer matches
+    response = auth_client.post(URL, {"image": upload(bytes(data))})
+    assert_error(response, 400, "invalid_image", "image")
+    assert_nothing_stored(settings)
+
+
+def test_truncated_progressive_jpeg_is_invalid(auth_client, settings):
+    data = render_text().encoded("JPEG", quality=90, progressive=True)
+    response = auth_client.post(URL, {"image": upload(data[:-200], "a.jpg")})
+    assert_error(response, 400, "invalid_image", "image")
+    assert_nothing_stored(settings)
+
+
 def test_decompression_bomb_is_refused_before_decoding(auth_client, settings):
     bomb = png_bomb(30000, 30000)
     assert len(bomb) < 200_000
