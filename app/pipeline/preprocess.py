@@ -168,6 +168,12 @@ def _white(image: Image.Image) -> int | tuple[int, int, int]:
     return 255 if image.mode == "L" else (255, 255, 255)
 
 
+def _analysis_mask(gray: Image.Image) -> tuple[np.ndarray, float]:
+    """The ink mask of :func:`_analysis_copy` and its factor (one per page and rotation)."""
+    small, factor = _analysis_copy(gray)
+    return _ink_mask(small), factor
+
+
 def _analysis_copy(gray: Image.Image) -> tuple[Image.Image, float]:
     """A grey copy with at most ANALYSIS_MAX_SIDE pixels a side, and its factor."""
     factor = min(1.0, ANALYSIS_MAX_SIDE / max(gray.size))
@@ -211,16 +217,19 @@ def line_height(mask: np.ndarray) -> float | None:
     return best[1] if best else None
 
 
-def detect_skew(gray: Image.Image, max_angle: float = MAX_SKEW) -> float:
+def detect_skew(
+    gray: Image.Image, max_angle: float = MAX_SKEW, *, mask: np.ndarray | None = None
+) -> float:
     """The tilt of text lines in ``gray``, in degrees counter-clockwise (+-``max_angle``).
 
     Projection profile: for each candidate angle the ink pixels are sheared
     onto the y axis and the sum of squared row counts is scored (sharp text
     lines score high). Coarse 0.25 degree steps, then 0.02 around the best.
-    Returns 0.0 when there is too little ink or no clear answer.
+    Returns 0.0 when there is too little ink or no clear answer. ``mask``: the
+    page's :func:`_analysis_mask`, when the caller has it already.
     """
-    small, _ = _analysis_copy(gray)
-    mask = _ink_mask(small)
+    if mask is None:
+        mask, _ = _analysis_mask(gray)
     ys, xs = np.nonzero(mask)
     if len(ys) < 200:
         return 0.0
@@ -311,15 +320,19 @@ def detect_orientation(
 
 
 def _choose_scale(
-    gray: Image.Image, dpi: int | None, options: PreprocessOptions, max_pixels: int | None
+    gray: Image.Image,
+    dpi: int | None,
+    options: PreprocessOptions,
+    max_pixels: int | None,
+    analysis: tuple[np.ndarray, float] | None = None,
 ) -> float:
     if not options.upscale:
         return 1.0
     if dpi:
         scale = options.target_dpi / dpi if dpi < LOW_DPI else 1.0
     else:
-        small, factor = _analysis_copy(gray)
-        lh = line_height(_ink_mask(small))
+        mask, factor = analysis or _analysis_mask(gray)
+        lh = line_height(mask)
         scale = 1.0
         if lh is not None and lh / factor < MIN_LINE_PX:
             scale = TARGET_LINE_PX / max(lh / factor, 1.0)
@@ -382,7 +395,8 @@ def preprocess(
         image = image.convert("RGB")
     dpi = options.dpi or (int(round(source_dpi)) if source_dpi and source_dpi > 1 else None)
     gray = image if image.mode == "L" else image.convert("L")
-    scale = _choose_scale(gray, dpi, options, max_pixels)
+    analysis = _analysis_mask(gray) if options.deskew or (options.upscale and not dpi) else None
+    scale = _choose_scale(gray, dpi, options, max_pixels, analysis)
 
     rotation, osd_conf = 0, None
     if options.rotate == "auto":
@@ -402,10 +416,11 @@ def preprocess(
                 rotation = degrees
                 image = _rotate_clockwise(image, degrees)
                 gray = _rotate_clockwise(gray, degrees)
+                analysis = None
 
     skew = 0.0
     if options.deskew:
-        angle = round(detect_skew(gray), 2)
+        angle = round(detect_skew(gray, mask=analysis[0] if analysis else None), 2)
         if abs(angle) >= MIN_SKEW:
             skew = angle
             image = _deskew(image, angle)
