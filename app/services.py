@@ -16,14 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from app.engines import registry
 from app.engines.base import EngineOptions
 from app.engines.tesseract import find_tessdata
 from app.errors import OcrError
-from app.models import Job, JobStatus, Page
+from app.models import FINISHED_STATUSES, Job, JobStatus, Page
 from app.pipeline import inputs
 from app.pipeline.preprocess import PreprocessOptions
 from app.pipeline.run import PageSettings, ocr_page
@@ -202,7 +202,36 @@ def _job_claim(job_id: Any) -> Job | None:
     A job delivered more than ``OCR_MAX_ATTEMPTS`` times (its worker process
     died each time, e.g. native OCR code aborted) is failed with
     ``engine_crash`` instead of running again.
+
+    The usual case is one statement, ``UPDATE ... RETURNING`` (PostgreSQL,
+    SQLite >= 3.35): the row lock it takes serialises concurrent deliveries,
+    each counted once. When it matches no row (no such job, finished, out of
+    attempts), :func:`_job_claim_locked` decides with the row locked.
     """
+    job = next(iter(Job.objects.raw(_CLAIM_SQL, _claim_params(job_id))), None)
+    return job if job is not None else _job_claim_locked(job_id)
+
+
+#: The claim (:func:`_job_claim`); parameters from :func:`_claim_params`.
+_CLAIM_SQL = (
+    'UPDATE "ocr_job" SET "attempts" = "attempts" + 1, "status" = %s, '
+    '"started_at" = COALESCE("started_at", %s) '
+    'WHERE "id" = %s AND "attempts" < %s AND "status" NOT IN (%s, %s, %s) RETURNING *'
+)
+
+
+def _claim_params(job_id: Any) -> list[Any]:
+    return [
+        JobStatus.PROCESSING.value,
+        Job._meta.get_field("started_at").get_db_prep_value(timezone.now(), connection),
+        Job._meta.pk.get_db_prep_value(job_id, connection),
+        settings.OCR_MAX_ATTEMPTS,
+        *(status.value for status in FINISHED_STATUSES),
+    ]
+
+
+def _job_claim_locked(job_id: Any) -> Job | None:
+    """:func:`_job_claim` with the job row locked (``SELECT ... FOR UPDATE``)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_finished:
@@ -260,13 +289,16 @@ def page_settings(job: Job) -> PageSettings:
     )
 
 
-def _iter_pages(job: Job, source: bytes):
-    """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time."""
+def _iter_pages(job: Job, source: bytes, numbers: list[int] | None):
+    """Yield :class:`inputs.PageImage` for the job's stored file, one page at a time.
+
+    ``numbers``: the pages to yield (:func:`page_numbers`), None for all.
+    """
     yield from inputs.iter_pages(
         io.BytesIO(source),
         job.content_type,
         max_pixels=settings.OCR_MAX_PIXELS,
-        page_numbers=page_numbers(job, source),
+        page_numbers=numbers,
         pdf_dpi=settings.OCR_PDF_DPI,
     )
 
@@ -300,6 +332,24 @@ def _page_row(job: Job, page: SchemaPage, seconds: float) -> Page:
     )
 
 
+#: Page result keys the job's result summary takes from its first page that has them.
+_RESULT_EXTRAS = ("fields", "mrz")
+
+
+@dataclass(frozen=True, slots=True)
+class _DonePage:
+    """What the job's finish needs of a page OCRed in this delivery."""
+
+    text: str
+    #: The page result's non-empty ``fields``/``mrz`` (the job's result takes the first).
+    extra: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: Page) -> _DonePage:
+        result = row.result or {}
+        return cls(row.text, {key: result[key] for key in _RESULT_EXTRAS if result.get(key)})
+
+
 def job_run(*, job_id: Any) -> None:
     """Run OCR for a job: every page in turn, each stored as it finishes.
 
@@ -307,6 +357,12 @@ def job_run(*, job_id: Any) -> None:
     after a worker crash. Any error marks the job ``failed`` with a stable
     code (``OcrError.code``, ``timeout`` for the soft time limit,
     ``internal_error`` otherwise); it never stays ``processing``.
+
+    Each page row is written with the job's ``pages_done`` in one transaction;
+    the last page's row with the job's finish (text, result, ``done``). On a
+    first delivery nothing can be stored yet (``job_rerun`` deletes the pages
+    when it resets ``attempts``), so the stored pages are not looked up and
+    the finish uses the texts kept in memory.
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -318,27 +374,47 @@ def job_run(*, job_id: Any) -> None:
         engine = registry.get_engine(job.engine)
         source = _read_source(job)
         prep = page_settings(job)
-        done = set(job.pages.filter(status=JobStatus.DONE).values_list("number", flat=True))
-        for page_image in _iter_pages(job, source):
-            current_page = page_image.number
-            if page_image.number in done:
+        numbers = page_numbers(job, source)
+        # The last page the iteration yields (job_create counted them): its row is
+        # written with the finish. Should it never come, the finish follows the loop.
+        last = numbers[-1] if numbers else job.page_count
+        stored: set[int] = set()
+        if job.attempts > 1:
+            stored = set(job.pages.filter(status=JobStatus.DONE).values_list("number", flat=True))
+        done = set(stored)
+        ran: dict[int, _DonePage] = {}  # pages OCRed by this delivery
+        finished = False
+        with contextlib.closing(_iter_pages(job, source, numbers)) as pages:
+            for page_image in pages:
+                current_page = page_image.number
+                if page_image.number in done:
+                    page_image.image.close()
+                    continue
+                started = time.perf_counter()
+                result = _text_layer_page(job, source, page_image.number) or ocr_page(
+                    engine,
+                    page_image.image,
+                    number=page_image.number,
+                    dpi=page_image.dpi,
+                    options=engine_options(job),
+                    settings=prep,
+                )
                 page_image.image.close()
-                continue
-            started = time.perf_counter()
-            result = _text_layer_page(job, source, page_image.number) or ocr_page(
-                engine,
-                page_image.image,
-                number=page_image.number,
-                dpi=page_image.dpi,
-                options=engine_options(job),
-                settings=prep,
-            )
-            page_image.image.close()
-            _page_row(job, result, time.perf_counter() - started).save()
-            done.add(page_image.number)
-            Job.objects.filter(pk=job.pk).update(pages_done=len(done))
-            current_page = None
-        _job_finish(job)
+                row = _page_row(job, result, time.perf_counter() - started)
+                done.add(page_image.number)
+                ran[page_image.number] = _DonePage.of(row)
+                with transaction.atomic():
+                    row.save()
+                    if page_image.number == last:
+                        _job_finish(job, engine=engine, pages=None if stored else ran)
+                        finished = True
+                    else:
+                        Job.objects.filter(pk=job.pk).update(pages_done=len(done))
+                current_page = None
+                if finished:
+                    break
+        if not finished:
+            _job_finish(job, engine=engine, pages=None if stored else ran)
     except SoftTimeLimitExceeded:
         job_fail(
             job_id=job.pk,
@@ -368,21 +444,29 @@ def job_run(*, job_id: Any) -> None:
         )
 
 
-def _job_finish(job: Job) -> None:
-    """Mark the job done; its text joins the page texts with form feeds (DESIGN.md)."""
-    pages = job.pages.filter(status=JobStatus.DONE).order_by("number")
-    texts = list(pages.values_list("text", flat=True))
+def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> None:
+    """Mark the job done; its text joins the page texts with form feeds (DESIGN.md).
+
+    ``pages``: every done page of the job by number, when this delivery OCRed
+    them all; None reads them from the database (some came from an earlier one).
+    """
+    if pages is None:
+        rows = job.pages.filter(status=JobStatus.DONE).order_by("number")
+        texts = list(rows.values_list("text", flat=True))
+        extras = rows.filter(result__isnull=False).values_list("result", flat=True).iterator()
+    else:
+        texts = [pages[number].text for number in sorted(pages)]
+        extras = (pages[number].extra for number in sorted(pages))
     first_extra: dict[str, Any] = {}
-    for result in pages.filter(result__isnull=False).values_list("result", flat=True).iterator():
-        for key in ("fields", "mrz"):
+    for result in extras:
+        for key in _RESULT_EXTRAS:
             if key not in first_extra and result.get(key):
                 first_extra[key] = result[key]
-        if len(first_extra) == 2:
+        if len(first_extra) == len(_RESULT_EXTRAS):
             break
-    info = registry.get_engine(job.engine).info()
     summary: dict[str, Any] = {
         "engine": job.engine,
-        "engine_version": info.version,
+        "engine_version": engine.info().version,
         "languages": job.language_list,
         **first_extra,
     }
