@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 import onlineocr.broker  # noqa: F401  (atomic filesystem:// messages, see the module)
 
@@ -13,3 +13,35 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 app = Celery("onlineocr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _close_old_connections(**kwargs) -> None:
+    """Around each task, as Django does around each request: drop connections that
+    are past ``CONN_MAX_AGE`` or broken, and health-check the others on first use."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@signals.worker_init.connect
+def _persistent_db_connections(**kwargs) -> None:
+    """Worker processes keep their database connections ``OCR_WORKER_CONN_MAX_AGE`` s.
+
+    Opening a PostgreSQL connection costs several milliseconds per job. Set in
+    the main worker process before its pool starts, so prefork children inherit
+    it (the Django fix-up still closes the parent's connections in each child);
+    ``CELERY_DB_REUSE_MAX`` (settings) keeps the fix-up from closing them after
+    every task.
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    max_age = settings.OCR_WORKER_CONN_MAX_AGE
+    if max_age <= 0:
+        return
+    for alias in connections:
+        config = connections.settings[alias]
+        config["CONN_MAX_AGE"] = max_age
+        config["CONN_HEALTH_CHECKS"] = True
+    signals.task_prerun.connect(_close_old_connections, weak=False)
+    signals.task_postrun.connect(_close_old_connections, weak=False)

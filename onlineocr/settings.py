@@ -103,6 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env_str("OCR_TEST_SQLITE", str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3"))
     }
+# Celery worker processes keep their database connection between jobs for this many
+# seconds (0: a new connection for every job), checked before each job; applied by
+# onlineocr/celery.py when a worker starts. Web processes connect per request.
+OCR_WORKER_CONN_MAX_AGE = env_int("OCR_WORKER_CONN_MAX_AGE", 600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -235,6 +239,10 @@ CELERY_TASK_TIME_LIMIT = OCR_TASK_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = OCR_QUEUE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes every database connection around every task unless
+# this is set (then only every N tasks): with OCR_WORKER_CONN_MAX_AGE, Django's
+# CONN_MAX_AGE and health checks decide instead (onlineocr/celery.py).
+CELERY_DB_REUSE_MAX = 1000 if OCR_WORKER_CONN_MAX_AGE > 0 else None
 CELERY_TASK_ALWAYS_EAGER = env_bool("OCR_CELERY_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = False
 

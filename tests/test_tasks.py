@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from app.models import Job
 from tests.api.helpers import upload
 from tests.conftest import wait_for_job
 from tests.imaging import cer, render_text
@@ -90,12 +89,20 @@ def test_native_crash_is_retried_a_bounded_number_of_times_then_failed(
     assert ok.json()["status"] == "done" and ok.json()["text"] == "Still alive"
 
 
-def test_an_engine_error_fails_the_job_with_its_code(auth_client, celery_worker):
-    # Stored image later removed from storage: the task must fail cleanly, not hang.
+def test_an_engine_error_fails_the_job_with_its_code(auth_client, celery_worker, monkeypatch):
+    # Stored image removed from storage: the task must fail cleanly, not hang. Removed
+    # before the task is sent: a worker can pick a job up within milliseconds.
+    from app import services
+
+    enqueue = services.job_enqueue
+
+    def delete_then_enqueue(*, job):
+        job.file.storage.delete(job.file.name)
+        enqueue(job=job)
+
+    monkeypatch.setattr(services, "job_enqueue", delete_then_enqueue)
     response = auth_client.post("/api/ocr/", {"image": upload(render_text().png())})
-    job = Job.objects.get(pk=response.json()["id"])
-    job.file.storage.delete(job.file.name)
-    job = wait_for_job(job.pk)
+    job = wait_for_job(response.json()["id"])
     assert job.status == "failed"
     assert job.error_code in ("internal_error", "invalid_image")
     assert job.finished_at is not None
