@@ -16,6 +16,8 @@ WORKERS ?= $(shell nproc)
 # make run's single worker serves both queues: local OCR and cloud provider forwarding.
 QUEUES ?= $(or $(OCR_QUEUE),ocr),$(or $(OCR_PROVIDER_QUEUE),ocr-provider)
 APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
+# tesserocr compiles against the system's libtesseract (requirements.txt: --no-binary).
+APT_BUILD := libtesseract-dev libleptonica-dev pkg-config g++
 APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
@@ -24,9 +26,13 @@ export OMP_THREAD_LIMIT := 1
 	serve serve-stop serve-status serve-reload test-deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@./scripts/apt-ensure.sh $(APT_BUILD)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt
+	@# A venv made before tesserocr was built from source still has the PyPI wheel.
+	@[ "$$($(PY) -c 'import tesserocr; print(tesserocr.tesseract_version().split()[1])')" = "$$(pkg-config --modversion tesseract)" ] \
+	  || $(PIP) install --quiet --force-reinstall --no-deps --no-binary tesserocr tesserocr==2.13.0
 	touch $@
 
 venv: $(VENV)/.installed

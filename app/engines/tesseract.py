@@ -12,9 +12,15 @@ Both read Tesseract's TSV output (columns ``level page_num block_num par_num
 line_num word_num left top width height conf text``; level 2 = block,
 4 = line, 5 = word), which :func:`parse_tsv` turns into the schema.
 
-Note: tesserocr 2.13's bundled libtesseract 5.5.4 aborts the process in
-``DetectOrientationScript`` with Debian's ``osd.traineddata``; this module
-never calls it (orientation detection goes through the CLI's ``--psm 0``).
+tesserocr is built from source against the system's libtesseract
+(requirements.txt: ``--no-binary tesserocr``), so both backends run the same
+Tesseract as the ``tesseract`` command, with the language data packaged for
+it: an upright page reads exactly as the CLI reads it (bench/accuracy.py).
+The PyPI wheel bundles libtesseract 5.5.4 instead: about 17 % faster on a
+page here, but it reads some files differently from Debian's 5.3.0 CLI
+(worse on 2 of the 15 accuracy files) and aborts the process in
+``DetectOrientationScript`` with Debian's ``osd.traineddata``. Orientation
+detection goes through the CLI's ``--psm 0`` either way (a separate process).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Shared by jobs (``services.job_run``) and ``manage.py ocr`` so both give the
 same result. Pure: no ORM, no settings (everything arrives as arguments).
 
-Orientation policy (``rotate=auto``): Tesseract's OSD costs about 0.6-1 s per
-page through the CLI (tesserocr's in-process OSD aborts, see
-``app.engines.tesseract``), so it only runs when the first, upright reading
+Orientation policy (``rotate=auto``): Tesseract's OSD costs about 0.3-1 s per
+page through the CLI (a separate process, see ``app.engines.tesseract``), so
+it only runs when the first, upright reading
 looks wrong: fewer than :data:`OSD_MIN_WORDS` words, or a mean word confidence
 under :data:`OSD_CONFIDENCE_TRIGGER` with fewer than :data:`UPRIGHT_MIN_SHARE` of
 the words read confidently (see :func:`looks_wrong`). When OSD then finds a
