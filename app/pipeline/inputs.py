@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import io
 import re
 import warnings
@@ -120,16 +121,23 @@ def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
         )
 
 
-def _decode_fully(im: Image.Image, field: str) -> None:
-    """Decode the current frame's pixels; ``invalid_image`` when that fails."""
+@contextlib.contextmanager
+def _unreadable_is_invalid(field: str) -> Iterator[None]:
+    """Turn Pillow's errors on a broken frame into ``OcrError("invalid_image")``."""
     try:
-        im.load()
+        yield
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise OcrError(
             "invalid_image",
             f"The image is truncated or corrupt ({exc.__class__.__name__}).",
             field=field,
         ) from None
+
+
+def _decode_fully(im: Image.Image, field: str) -> None:
+    """Decode the current frame's pixels; ``invalid_image`` when that fails."""
+    with _unreadable_is_invalid(field):
+        im.load()
 
 
 def _check_complete(im: Image.Image, field: str) -> None:
@@ -142,19 +150,13 @@ def _check_complete(im: Image.Image, field: str) -> None:
     Other formats: decoded fully. A PNG whose compressed data is corrupt under
     valid CRCs passes here and fails its job with ``invalid_image``.
     """
-    try:
+    with _unreadable_is_invalid(field):
         if im.format == "PNG":
             im.verify()
             return
         if im.format == "JPEG":
             im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
         im.load()
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise OcrError(
-            "invalid_image",
-            f"The image is truncated or corrupt ({exc.__class__.__name__}).",
-            field=field,
-        ) from None
 
 
 def inspect_document(
