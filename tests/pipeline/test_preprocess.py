@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.engines.base import EngineOptions
-from app.engines.tesseract import build, find_tessdata
+from app.engines.tesseract import find_tessdata
 from app.pipeline.preprocess import (
     PreprocessOptions,
     detect_skew,
@@ -27,13 +27,6 @@ EXPECTED = "\n".join(PANGRAMS)
 pytestmark = pytest.mark.skipif(
     not (TESSDATA and shutil.which("tesseract")), reason="needs Debian tesseract with tessdata"
 )
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = build({"OCR_TESSDATA_DIR": "", "OCR_TESSERACT_BACKEND": "auto"})
-    yield eng
-    eng.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.engines.base import EngineOptions
-from app.engines.tesseract import build, find_tessdata
+from app.engines.tesseract import find_tessdata
 from app.pipeline.run import OSD_CONFIDENCE_TRIGGER, PageSettings, looks_wrong, ocr_page
 from tests.pipeline.helpers import render_text_page
 
@@ -21,13 +21,6 @@ pytestmark = [
         not (TESSDATA and shutil.which("tesseract")), reason="needs Debian tesseract with tessdata"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = build({"OCR_TESSDATA_DIR": "", "OCR_TESSERACT_BACKEND": "auto"})
-    yield eng
-    eng.close()
 
 
 @pytest.fixture(scope="module")
