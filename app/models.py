@@ -94,7 +94,8 @@ class Page(models.Model):
 
     ``width``/``height`` in pixels of the image as OCRed; ``rotation`` in
     degrees (0/90/180/270) and ``skew`` in degrees, both applied before OCR;
-    ``duration`` in seconds of engine time. ``result`` is the schema's Page;
+    ``duration`` in seconds of work on the page: decoding (or rendering) its
+    image, preprocessing and the engine. ``result`` is the schema's Page;
     ``raw_response`` a cloud provider's raw answer, kept for audit only.
     """
 

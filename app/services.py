@@ -385,12 +385,15 @@ def job_run(*, job_id: Any) -> None:
         ran: dict[int, _DonePage] = {}  # pages OCRed by this delivery
         finished = False
         with contextlib.closing(_iter_pages(job, source, numbers)) as pages:
+            # A page's duration runs from before its decode (or PDF render) to its
+            # result: all the work on that page, as the tesseract command's own time is.
+            started = time.perf_counter()
             for page_image in pages:
                 current_page = page_image.number
                 if page_image.number in done:
                     page_image.image.close()
+                    started = time.perf_counter()
                     continue
-                started = time.perf_counter()
                 result = _text_layer_page(job, source, page_image.number) or ocr_page(
                     engine,
                     page_image.image,
@@ -413,6 +416,7 @@ def job_run(*, job_id: Any) -> None:
                 current_page = None
                 if finished:
                     break
+                started = time.perf_counter()
         if not finished:
             _job_finish(job, engine=engine, pages=None if stored else ran)
     except SoftTimeLimitExceeded:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from app.errors import OcrError
 
@@ -35,7 +35,8 @@ def to_ocr_mode(frame: Image.Image) -> Image.Image:
 
     16/32-bit grey (``I;16``, ``I``, ``F``) beyond 0-255 is stretched from its
     own min-max range to 8 bits, not clipped; bilevel ``1`` becomes ``L``;
-    CMYK/YCbCr/LAB become RGB.
+    CMYK/YCbCr/LAB become RGB. A colour image whose pixels are all grey (a
+    palette of greys, or R = G = B everywhere) becomes ``L``: see :func:`grey_if_grey`.
     The ``dpi`` entry of ``frame.info`` is kept.
     """
     out = _convert(frame)
@@ -44,7 +45,54 @@ def to_ocr_mode(frame: Image.Image) -> Image.Image:
     return out
 
 
+#: Colour images at least this many pixels a side are first checked at 1/8 scale.
+_GREY_PRECHECK_SIDE = 64
+
+
+def _bands_equal(image: Image.Image) -> bool:
+    red, green, blue = image.split()
+    return (
+        ImageChops.difference(red, green).getbbox() is None
+        and ImageChops.difference(green, blue).getbbox() is None
+    )
+
+
+def grey_if_grey(image: Image.Image) -> Image.Image:
+    """An ``RGB`` image whose pixels all have R = G = B, as ``L``; any other image as is.
+
+    Lossless (Pillow's ``L`` of a grey pixel is its value). Tesseract reads
+    the ``L`` image faster with the same text, because it thresholds one
+    channel instead of three and copies a quarter of the bytes, and it is what
+    the ``tesseract`` command itself sees for a grey or bilevel file
+    (Leptonica keeps its depth). Measured on OCRmyPDF's test scans: linn.png
+    3.4 -> 2.6 s, kcs page 1 0.09 -> 0.05 s, same text (bench/throughput.py).
+    The check costs 1-2 ms per megapixel; a colour image is usually told at
+    1/8 scale (block means of grey pixels are grey) for a fraction of that.
+    The ``dpi`` entry of ``image.info`` is kept.
+    """
+    if image.mode != "RGB":
+        return image
+    if min(image.size) >= _GREY_PRECHECK_SIDE and not _bands_equal(image.reduce(8)):
+        return image
+    if not _bands_equal(image):
+        return image
+    grey = image.convert("L")
+    if "dpi" in image.info:
+        grey.info["dpi"] = image.info["dpi"]
+    return grey
+
+
+def _grey_palette(frame: Image.Image) -> bool:
+    """True when every colour of a ``P`` image's palette is a grey (R = G = B)."""
+    palette = frame.getpalette() or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3))
+
+
 def _convert(frame: Image.Image) -> Image.Image:
+    return grey_if_grey(_convert_mode(frame))
+
+
+def _convert_mode(frame: Image.Image) -> Image.Image:
     mode = frame.mode
     if mode in ("L", "RGB"):
         return frame
@@ -62,7 +110,7 @@ def _convert(frame: Image.Image) -> Image.Image:
         frame = frame.convert("RGBA")
         mode = "RGBA"
     elif mode == "P":
-        return frame.convert("RGB")
+        return frame.convert("L" if _grey_palette(frame) else "RGB")
     if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
         rgba = frame.convert("RGBA")
         grey = mode in ("LA", "La")

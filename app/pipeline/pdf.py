@@ -31,6 +31,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from app.errors import OcrError
+from app.pipeline import frames
 from app.pipeline.schema import Block, Line, Page, Word
 
 #: Default rendering resolution (what Tesseract reads best).
@@ -163,8 +164,9 @@ def render_pages(
     """Yield ``(page_number, image, dpi_used)`` for the selected 1-based pages.
 
     ``page_numbers`` None means every page; pages come in ascending order.
-    Each image is an independent ``RGB`` (or ``L`` with ``grayscale``) Pillow
-    image on a white background, form fields drawn, of
+    Each image is an independent ``RGB`` (``L`` with ``grayscale``, or when
+    the rendered page is all grey: :func:`frames.grey_if_grey`) Pillow image
+    on a white background, form fields drawn, of
     ``ceil(page_size_pt * dpi_used / 72)`` pixels; ``dpi_used`` is ``dpi``
     or less for a page that would exceed ``max_pixels`` pixels. Only one page
     is held by pdfium at a time.
@@ -187,6 +189,7 @@ def render_pages(
                     image = bitmap.to_pil()
                     # L bitmaps share pdfium's buffer: copy before it is freed.
                     image = image.copy() if image.mode == "L" else image.convert("RGB")
+                    image = frames.grey_if_grey(image)
                 finally:
                     bitmap.close()
             finally:

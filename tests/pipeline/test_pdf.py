@@ -24,10 +24,10 @@ from app.pipeline.pdf import (
 )
 
 
-def _marked_page(i: int, size=(300, 400)) -> Image.Image:
-    """A white page with a black square whose x position encodes the page index."""
+def _marked_page(i: int, size=(300, 400), fill="black") -> Image.Image:
+    """A white page with a square whose x position encodes the page index."""
     img = Image.new("RGB", size, "white")
-    ImageDraw.Draw(img).rectangle([20 * i, 0, 20 * i + 19, 19], fill="black")
+    ImageDraw.Draw(img).rectangle([20 * i, 0, 20 * i + 19, 19], fill=fill)
     return img
 
 
@@ -36,8 +36,8 @@ def _first_dark_x(img: Image.Image) -> int:
     return int(np.where((arr < 128).any(axis=0))[0][0])
 
 
-def _image_pdf(path, pages: int, size=(300, 400), resolution=150) -> None:
-    imgs = [_marked_page(i, size) for i in range(pages)]
+def _image_pdf(path, pages: int, size=(300, 400), resolution=150, fill="black") -> None:
+    imgs = [_marked_page(i, size, fill) for i in range(pages)]
     imgs[0].save(path, save_all=True, append_images=imgs[1:], resolution=resolution)
 
 
@@ -154,12 +154,20 @@ def test_render_sizes_follow_dpi(tmp_path):
     got = list(render_pages(path, dpi=150))
     assert [(n, d) for n, _, d in got] == [(1, 150), (2, 150)]
     for _, img, _ in got:
-        assert img.mode == "RGB"
+        assert img.mode == "L"  # a black-and-white page renders grey (frames.grey_if_grey)
         assert abs(img.width - 300) <= 1 and abs(img.height - 400) <= 1
         assert img.info["dpi"] == (150, 150)
     [(n, img, d)] = list(render_pages(path, [2], dpi=300, grayscale=True))
     assert (n, d, img.mode) == (2, 300, "L")
     assert abs(img.width - 600) <= 1 and abs(img.height - 800) <= 1
+
+
+def test_render_keeps_colour_pages_rgb(tmp_path):
+    path = tmp_path / "colour.pdf"
+    _image_pdf(path, 1, fill=(0, 0, 200))
+    [(_, img, _)] = list(render_pages(path, dpi=150))
+    assert img.mode == "RGB"
+    assert img.getpixel((5, 5))[2] > 150 > img.getpixel((5, 5))[0]
 
 
 def test_render_selected_pages_in_order(tmp_path):

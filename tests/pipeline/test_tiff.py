@@ -9,8 +9,9 @@ from app.pipeline.frames import frame_count, iter_frames, to_ocr_mode
 
 
 def _frame(i: int, mode: str = "RGB", size=(120, 80)) -> Image.Image:
+    """A white frame with a dark red square (a colour image) at x = 10 i."""
     img = Image.new("RGB", size, "white")
-    ImageDraw.Draw(img).rectangle([10 * i, 10, 10 * i + 9, 19], fill=(0, 0, 0))
+    ImageDraw.Draw(img).rectangle([10 * i, 10, 10 * i + 9, 19], fill=(160, 0, 0))
     return img.convert(mode)
 
 
@@ -85,8 +86,12 @@ def test_single_png(tmp_path):
 def test_transparent_background_flattened_on_white():
     img = Image.new("RGBA", (10, 10), (0, 0, 0, 0))  # fully transparent black
     out = to_ocr_mode(img)
-    assert out.mode == "RGB"
-    assert out.getpixel((5, 5)) == (255, 255, 255)
+    assert out.mode == "L"  # all white once flattened: a grey image
+    assert out.getpixel((5, 5)) == 255
+    tinted = to_ocr_mode(Image.new("RGBA", (10, 10), (200, 0, 0, 128)))  # half-transparent red
+    assert tinted.mode == "RGB"
+    red, green, blue = tinted.getpixel((5, 5))
+    assert abs(red - 228) <= 2 and abs(green - 127) <= 2 and green == blue
     la = Image.new("LA", (4, 4), (0, 0))
     assert to_ocr_mode(la).getpixel((1, 1)) == 255
 
