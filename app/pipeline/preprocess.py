@@ -65,6 +65,8 @@ MIN_SKEW = 0.3
 #: With no DPI, text lines shorter than this (pixels, ink of a line from
 #: ascender to descender, about 0.75 x the font size in pixels) are enlarged...
 MIN_LINE_PX = 16
+#: Column profile this many times as structured as the row profile: sideways text.
+SIDEWAYS_RATIO = 1.3
 #: A lone row run up to this tall (pixels) is one line of text, not a sideways page.
 SINGLE_LINE_MAX_PX = 64
 #: ...to about this line height (pixels): 12 pt text at about 250 DPI.
@@ -115,6 +117,9 @@ class Prepared:
     ``dpi``: the resolution ``image`` now has (None when unknown).
     ``scale``: the enlargement factor applied (1.0 = none).
     ``osd_confidence``: Tesseract's orientation confidence, None if OSD did not run.
+    ``sideways``: the text lines of the page as given look vertical
+    (:func:`looks_sideways`); False when the page was not analysed (deskew off
+    and a known DPI).
     """
 
     image: Image.Image
@@ -123,6 +128,7 @@ class Prepared:
     dpi: int | None = None
     scale: float = 1.0
     osd_confidence: float | None = None
+    sideways: bool = False
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -183,6 +189,30 @@ def _analysis_copy(gray: Image.Image) -> tuple[Image.Image, float]:
         size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
         gray = gray.resize(size, Image.Resampling.BOX)
     return gray, factor
+
+
+def _profile_structure(mask: np.ndarray, axis: int) -> float:
+    profile = mask.sum(axis=axis).astype(np.float64)
+    return float(profile.std() / (profile.mean() + 1e-9))
+
+
+def looks_sideways(mask: np.ndarray) -> bool:
+    """True when the text lines of an ink mask run up and down (a page turned 90/270).
+
+    Lines of text make the ink's row profile a comb of peaks and gaps; on a
+    page turned a quarter the comb is in the column profile instead. Sideways
+    when the columns' coefficient of variation is at least :data:`SIDEWAYS_RATIO`
+    times the rows'. Measured on the 28 OCRmyPDF test pages of bench/accuracy.py's
+    and bench/throughput.py's sets, columns / rows: upright 0.33-0.75 (1.13 on
+    skew.pdf's skewed page, 1.23 on aspect.pdf's sparse one), the same pages
+    turned 90 degrees 1.33-3.02 (aspect.pdf 0.81, the skewed ones 0.80-0.89).
+    A hint only (:func:`app.pipeline.run.ocr_page` asks OSD before reading such a
+    page): a wrong answer costs time, never text. Blank masks are never sideways.
+    """
+    if mask.sum() < 50:
+        return False
+    rows = _profile_structure(mask, 1)
+    return _profile_structure(mask, 0) >= SIDEWAYS_RATIO * rows > 0
 
 
 def line_height(mask: np.ndarray) -> float | None:
@@ -401,6 +431,7 @@ def preprocess(
     dpi = options.dpi or (int(round(source_dpi)) if source_dpi and source_dpi > 1 else None)
     gray = image if image.mode == "L" else image.convert("L")
     analysis = _analysis_mask(gray) if options.deskew or (options.upscale and not dpi) else None
+    sideways = analysis is not None and looks_sideways(analysis[0])
     scale = _choose_scale(gray, dpi, options, max_pixels, analysis)
 
     rotation, osd_conf = 0, None
@@ -449,4 +480,5 @@ def preprocess(
         dpi=out_dpi,
         scale=scale,
         osd_confidence=osd_conf,
+        sideways=sideways,
     )

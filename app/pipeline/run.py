@@ -11,6 +11,13 @@ under :data:`OSD_CONFIDENCE_TRIGGER` with fewer than :data:`UPRIGHT_MIN_SHARE` o
 the words read confidently (see :func:`looks_wrong`). When OSD then finds a
 rotation, the page is read again rotated, and the better of the two readings
 is kept.
+
+A page whose text lines run up and down (``Prepared.sideways``, from the ink
+profiles preprocessing measures anyway) asks OSD first: when OSD turns it by
+90 or 270 degrees and that reading looks right, the upright reading, which
+would be of a sideways page, is never made (one reading instead of two); when
+it looks wrong, the upright one is made too and the better kept. Otherwise the
+policy above runs, reusing that OSD answer.
 """
 
 from __future__ import annotations
@@ -132,16 +139,31 @@ def ocr_page(
         tessdata_dir=settings.tessdata_dir,
         max_pixels=settings.max_pixels,
     )
+
+    def oriented():
+        return preprocess(
+            image,
+            source_dpi=dpi,
+            options=settings.prep,
+            tessdata_dir=settings.tessdata_dir,
+            max_pixels=settings.max_pixels,
+        )
+
+    second = None
+    if auto and first.sideways:
+        # Text lines run up and down: ask OSD first and skip the upright reading,
+        # which would be of a sideways page, when OSD turns it a quarter.
+        second = oriented()
+        if second.rotation in (90, 270):
+            rotated = _read(engine, image, number, options, second)
+            if not looks_wrong(rotated):
+                return rotated
+            page = _read(engine, image, number, options, first)
+            return rotated if _score(rotated) >= _score(page) else page
     page = _read(engine, image, number, options, first)
     if not auto or not looks_wrong(page):
         return page
-    second = preprocess(
-        image,
-        source_dpi=dpi,
-        options=settings.prep,
-        tessdata_dir=settings.tessdata_dir,
-        max_pixels=settings.max_pixels,
-    )
+    second = second or oriented()
     if second.rotation == 0:
         return page
     rotated = _read(engine, image, number, options, second)

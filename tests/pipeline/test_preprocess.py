@@ -217,3 +217,13 @@ def test_options_validation():
         PreprocessOptions(dpi=0)
     with pytest.raises(AttributeError):
         PreprocessOptions().deskew = False  # frozen
+
+
+def test_looks_sideways_tells_turned_text_from_upright():
+    from app.pipeline.preprocess import _analysis_mask, looks_sideways
+
+    upright = render_text_page()
+    assert not looks_sideways(_analysis_mask(upright)[0])
+    assert looks_sideways(_analysis_mask(upright.rotate(90, expand=True, fillcolor=255))[0])
+    assert not looks_sideways(_analysis_mask(Image.new("L", (800, 600), 255))[0])  # blank
+    assert preprocess(upright.rotate(270, expand=True, fillcolor=255), source_dpi=None).sideways

@@ -66,3 +66,50 @@ def test_upside_down_map_is_turned_back_and_read(engine, map_page):
     )
     assert upright.rotation == 0
     assert page.text == upright.text  # turned back, it reads as the upright page
+
+
+class _CountingEngine:
+    """The real Tesseract engine, counting its readings."""
+
+    preprocess = True
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.readings: list[tuple[int, int]] = []
+
+    def recognize_page(self, image, *, page_number, options):
+        self.readings.append(image.size)
+        return self.engine.recognize_page(image, page_number=page_number, options=options)
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_sideways_page_asks_osd_first_and_is_read_once(engine, degrees):
+    upright = render_text_page()
+    counting = _CountingEngine(engine)
+    settings = PageSettings(tessdata_dir=TESSDATA)
+    page = ocr_page(
+        counting,
+        upright.rotate(degrees, expand=True, fillcolor=255),
+        number=1,
+        dpi=None,
+        options=EngineOptions(),
+        settings=settings,
+    )
+    # Pillow turns counter-clockwise; the page's rotation is the clockwise turn undoing it.
+    assert page.rotation == degrees
+    assert counting.readings == [upright.size]  # one reading, of the page turned upright
+    assert "quick brown fox" in page.text and "liquor jugs" in page.text
+
+
+def test_upright_page_is_read_once_without_osd(engine):
+    counting = _CountingEngine(engine)
+    page = ocr_page(
+        counting,
+        render_text_page(),
+        number=1,
+        dpi=None,
+        options=EngineOptions(),
+        settings=PageSettings(tessdata_dir=TESSDATA),
+    )
+    assert page.rotation == 0 and len(counting.readings) == 1
+    assert "quick brown fox" in page.text
