@@ -47,14 +47,21 @@ def to_ocr_mode(frame: Image.Image) -> Image.Image:
 
 #: Colour images at least this many pixels a side are first checked at 1/8 scale.
 _GREY_PRECHECK_SIDE = 64
+#: Rows compared at a time, so the check's buffers stay small on a large page.
+_GREY_STRIP_ROWS = 256
 
 
 def _bands_equal(image: Image.Image) -> bool:
-    red, green, blue = image.split()
-    return (
-        ImageChops.difference(red, green).getbbox() is None
-        and ImageChops.difference(green, blue).getbbox() is None
-    )
+    """True when R = G = B in every pixel of an ``RGB`` image (checked strip by strip)."""
+    for top in range(0, image.height, _GREY_STRIP_ROWS):
+        strip = image.crop((0, top, image.width, min(image.height, top + _GREY_STRIP_ROWS)))
+        red, green, blue = strip.split()
+        if (
+            ImageChops.difference(red, green).getbbox() is not None
+            or ImageChops.difference(green, blue).getbbox() is not None
+        ):
+            return False
+    return True
 
 
 def grey_if_grey(image: Image.Image) -> Image.Image:
