@@ -44,6 +44,9 @@ class OcrRequestSerializer(serializers.Serializer):
 
     image = serializers.FileField(
         required=False,
+        # An empty upload is refused by the content checks, with ``invalid_image``
+        # like an empty ``image_base64``, not by the field with a generic code.
+        allow_empty_file=True,
         help_text="The document (multipart upload): JPEG, PNG, TIFF, BMP, GIF, WebP, PDF.",
     )
     image_base64 = serializers.CharField(

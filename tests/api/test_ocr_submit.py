@@ -123,6 +123,7 @@ def test_non_image_is_unsupported(auth_client, settings):
 def test_empty_file_is_invalid(auth_client, settings):
     response = auth_client.post(URL, {"image": upload(b"", "empty.png")})
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_image"
     assert response.json()["error"]["field"] == "image"
     assert_nothing_stored(settings)
 
