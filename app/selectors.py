@@ -83,29 +83,32 @@ def job_document(*, job: Job) -> Document | None:
 def job_page_images(*, job: Job) -> Callable[[int], Image.Image]:
     """A loader ``page number -> image`` of ``job``'s pages as the engine saw them.
 
-    The stored upload is read once and the pages' geometry fetched in one query,
-    however many pages are then loaded (the searchable PDF export loads them all).
-    Each page is rendered again and its recorded geometry (EXIF orientation,
-    ``rotation``, ``skew``, size) applied, so nothing but the original file needs
-    to be kept. The loader raises ``OcrError("not_found")`` for a page with no row.
+    The pages' geometry is fetched in one query now; the stored upload is read
+    once, on the first page loaded, however many pages are then loaded (the
+    searchable PDF export loads them all). Each page is rendered again and its
+    recorded geometry (EXIF orientation, ``rotation``, ``skew``, size) applied,
+    so nothing but the original file needs to be kept. The loader raises
+    ``OcrError("not_found")`` for a page with no row, before reading any file.
     """
     from django.conf import settings
 
-    with job.file.open("rb") as fh:
-        source = fh.read()
     geometry = {
         number: (rotation, skew, (width, height) if width and height else None)
         for number, rotation, skew, width, height in job.pages.values_list(
             "number", "rotation", "skew", "width", "height"
         )
     }
+    source: list[bytes] = []  # the upload, once read
 
     def load(number: int) -> Image.Image:
         if number not in geometry:
             raise OcrError("not_found", f"Page {number} has no result (yet).", http_status=404)
+        if not source:
+            with job.file.open("rb") as fh:
+                source.append(fh.read())
         rotation, skew, size = geometry[number]
         loaded = inputs.load_page(
-            source,
+            source[0],
             job.content_type,
             number,
             max_pixels=settings.OCR_MAX_PIXELS,
@@ -121,5 +124,4 @@ def job_page_image(*, job: Job, number: int) -> Image.Image:
 
     Raises ``OcrError("not_found")`` before reading any file when the page has no row.
     """
-    job_page_get(job=job, number=number)
     return job_page_images(job=job)(number)

@@ -374,6 +374,7 @@ def job_run(*, job_id: Any) -> None:
         engine = registry.get_engine(job.engine)
         source = _read_source(job)
         prep = page_settings(job)
+        options = engine_options(job)
         numbers = page_numbers(job, source)
         # The last page the iteration yields (job_create counted them): its row is
         # written with the finish. Should it never come, the finish follows the loop.
@@ -399,7 +400,7 @@ def job_run(*, job_id: Any) -> None:
                     page_image.image,
                     number=page_image.number,
                     dpi=page_image.dpi,
-                    options=engine_options(job),
+                    options=options,
                     settings=prep,
                 )
                 page_image.image.close()

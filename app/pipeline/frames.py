@@ -78,10 +78,7 @@ def grey_if_grey(image: Image.Image) -> Image.Image:
         return image
     if not _bands_equal(image):
         return image
-    grey = image.convert("L")
-    if "dpi" in image.info:
-        grey.info["dpi"] = image.info["dpi"]
-    return grey
+    return image.convert("L")  # convert keeps ``info``, the dpi with it
 
 
 def _grey_palette(frame: Image.Image) -> bool:

@@ -13,11 +13,11 @@ order (:func:`preprocess`):
    (OSD) on a grey copy with at most :data:`OSD_MAX_SIDE` pixels a side;
    applied when ``Orientation confidence`` >= :data:`OSD_MIN_CONFIDENCE`.
    A missing CLI or ``osd.traineddata``, a timeout or "too few characters"
-   just skip this step. (tesserocr's in-process OSD aborts the process with
-   Debian's osd data, so it is never used.)
+   just skip this step. (A separate process, so native code failing on an
+   odd page costs an orientation, not the worker.)
 4. Deskew (``deskew=True``): a projection-profile search on a binarised
    copy of at most :data:`ANALYSIS_MAX_SIDE` pixels, +-:data:`MAX_SKEW`
-   degrees, 0.05 degree resolution; the image is rotated with white fill and
+   degrees, 0.25 degree steps then 0.02 around the best; the image is rotated with white fill and
    ``expand=True`` (so it grows a little).
 5. Upscaling by the factor chosen in step 2 (bicubic).
 6. ``clean=True``: 3x3 median denoise, then Otsu binarisation (``L`` image,
