@@ -23,7 +23,12 @@ def _day_start(now: datetime) -> datetime:
 
 
 def pages_used_today(*, owner: Any, now: datetime | None = None) -> int:
-    """Pages of ``owner``'s jobs created since midnight UTC."""
+    """Pages of ``owner``'s jobs created since midnight UTC.
+
+    A job's ``page_count`` is what it was charged at submission: the selected
+    pages of what the document really has (a PDF's readable pages, not the
+    ``/Count`` it declares: ``inputs.inspect_document``).
+    """
     start = _day_start(now or datetime.now(UTC))
     total = Job.objects.filter(owner=owner, created_at__gte=start).aggregate(n=Sum("page_count"))
     return int(total["n"] or 0)

@@ -153,7 +153,14 @@ def _check_complete(im: Image.Image, field: str) -> None:
 
 
 def inspect_document(
-    data: bytes, *, max_bytes: int, max_pixels: int, max_pages: int, field: str = "image"
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    max_pages: int,
+    field: str = "image",
+    pdf_dpi: int = 300,
+    pdf_min_dpi: int = 72,
 ) -> DocumentInfo:
     """Check a submitted document without OCR and describe it.
 
@@ -163,6 +170,13 @@ def inspect_document(
     30000x30000 PNG of a few KB is refused before any pixel is decoded).
     Each frame of a multi-page TIFF is checked the same way. ``max_bytes``
     bounds the file size in bytes, ``max_pages`` the number of pages.
+
+    PDFs: ``page_count`` is the number of pages pdfium can really read, not
+    the declared ``/Count`` (:func:`app.pipeline.pdf.page_sizes`), and every
+    page's size (points, read without rendering) must fit ``max_pixels``
+    pixels when rendered at ``pdf_dpi`` lowered as far as ``pdf_min_dpi``
+    (``OCR_PDF_DPI`` / ``OCR_PDF_MIN_DPI``), else ``too_many_pixels`` (413)
+    naming the page. ``width``/``height`` are page 1's pixels as rendered.
     """
     if not data:
         raise OcrError("invalid_image", "The file is empty.", field=field)
@@ -174,7 +188,14 @@ def inspect_document(
         )
     content_type = sniff_content_type(data[:2048])
     if content_type == PDF_TYPE:
-        return _inspect_pdf(data, max_pixels=max_pixels, max_pages=max_pages, field=field)
+        return _inspect_pdf(
+            data,
+            max_pixels=max_pixels,
+            max_pages=max_pages,
+            field=field,
+            dpi=pdf_dpi,
+            min_dpi=pdf_min_dpi,
+        )
     if content_type not in IMAGE_TYPES:
         raise OcrError(
             "unsupported_format",
@@ -211,18 +232,54 @@ def _canonical(content_type: str) -> str:
     return "image/png" if content_type == "image/apng" else content_type
 
 
-def _inspect_pdf(data: bytes, *, max_pixels: int, max_pages: int, field: str) -> DocumentInfo:
+#: File name extensions that fit each accepted content type; the first is the one given.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    PDF_TYPE: ("pdf",),
+    "image/jpeg": ("jpg", "jpeg", "jpe", "jfif"),
+    "image/png": ("png", "apng"),
+    "image/apng": ("png", "apng"),
+    "image/tiff": ("tif", "tiff"),
+    "image/bmp": ("bmp", "dib"),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+}
+
+
+def fitting_filename(name: str, content_type: str, *, max_length: int = 255) -> str:
+    """``name`` with an extension that fits ``content_type`` (the detected type).
+
+    A name whose extension already fits is kept as is (case-insensitive:
+    ``scan.JPEG`` for JPEG, ``page.tif`` for TIFF); another extension is
+    replaced (``report.html`` detected as PDF -> ``report.pdf``, ``scan.txt``
+    as PNG -> ``scan.png``); a name without one gets one (``upload`` ->
+    ``upload.pdf``). So a file served back under its name opens as what it
+    is (an HTML/PDF polyglot is not saved as ``.html``). An empty name
+    becomes ``upload.<ext>``; an unknown ``content_type`` keeps the name. The
+    result has at most ``max_length`` characters (the stem is shortened).
+    """
+    fits = EXTENSIONS.get(content_type)
+    name = name.strip() or "upload"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:  # no extension ("upload"), or a dot file (".html")
+        stem, ext = name, ""
+    if fits is None:
+        return name[:max_length]
+    suffix = "." + (ext if ext.lower() in fits else fits[0])
+    return stem[: max_length - len(suffix)] + suffix
+
+
+def _inspect_pdf(
+    data: bytes, *, max_pixels: int, max_pages: int, field: str, dpi: int, min_dpi: int
+) -> DocumentInfo:
     try:
         from app.pipeline import pdf
     except ImportError:  # the PDF module is optional
         raise OcrError(
             "unsupported_format", "PDF input is not supported here.", field=field
         ) from None
-    count, width, height = pdf.inspect_pdf(data)
-    if count > max_pages:
-        raise OcrError(
-            "too_many_pages", f"The PDF has {count} pages; the limit is {max_pages}.", field=field
-        )
+    count, width, height = pdf.inspect_pdf(
+        data, dpi, max_pixels, min_dpi=min_dpi, max_pages=max_pages, field=field
+    )
     return DocumentInfo(content_type=PDF_TYPE, page_count=count, width=width, height=height)
 
 

@@ -39,6 +39,8 @@ def ocr_path(
         max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
         max_pixels=settings.OCR_MAX_PIXELS,
         max_pages=settings.OCR_MAX_PAGES,
+        pdf_dpi=settings.OCR_PDF_DPI,
+        pdf_min_dpi=settings.OCR_PDF_MIN_DPI,
     )
     numbers = None
     if pages:

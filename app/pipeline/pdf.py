@@ -5,10 +5,25 @@ images in pixels, resolutions in DPI (pixels per inch).
 
 * :func:`open_pdf` opens a document, telling a password-protected file
   (``encrypted_pdf``) from a broken one (``invalid_pdf``).
+* :func:`page_sizes` sizes the pages pdfium can really read (a PDF's
+  ``/Count`` is a claim, not a fact) without loading or rendering them;
+  :func:`inspect_pdf` refuses at submission a page that would not fit
+  ``max_pixels`` even at ``min_dpi`` (``too_many_pixels``).
 * :func:`render_pages` rasterises the selected pages ONE at a time: each
   page and its bitmap are closed before the next page is loaded, so memory
   stays flat whatever the page count. Huge pages get a lower DPI instead of a
-  pixel bomb (``max_pixels``).
+  pixel bomb (``max_pixels``), and no page is ever rendered over
+  ``max_pixels``, whatever size the PDF declares: peak memory per page is
+  about 7 bytes per pixel (pdfium's 3-byte RGB bitmap, then Pillow's 4-byte
+  copy), ~420 MB at 60 MP.
+
+Page size: what pdfium renders is the page's CropBox intersected with its
+MediaBox, turned by ``/Rotate`` (PDF 32000-1:2008, 14.11.2 "Page
+Boundaries" and 7.7.3.3 "Page Objects", Table 30). pdfium ignores
+``/UserUnit`` (PDF 32000-1, Table 30; pypdfium2 documents that it is not
+taken into account), so sizes here are in default user-space units of
+1/72 inch ("points") as pdfium renders them, and the DPI given is per such
+unit.
 * :func:`page_text_layer` turns a page's text layer into a schema
   :class:`~app.pipeline.schema.Page` (words, lines, blocks; boxes in pixels
   of the page rendered at the same DPI), for ``pdf_text=use`` (OCRmyPDF's
@@ -38,6 +53,14 @@ from app.pipeline.schema import Block, Line, Page, Word
 DEFAULT_DPI = 300
 #: Default pixel budget of one rendered page (about A4 at 600 DPI is 35 MP).
 DEFAULT_MAX_PIXELS = 40_000_000
+#: Default lowest useful DPI (``OCR_PDF_MIN_DPI``): 72 DPI is one pixel per
+#: PDF point, so 10 pt body text is ~10 px tall, already below what Tesseract
+#: reads (it wants 20+ px capitals; accuracy "drops off below 10pt x 300dpi",
+#: tessdoc ImproveQuality), and only poster-size text (>= 24 pt) stays
+#: readable. A page that fits the pixel budget only below this is refused
+#: (``too_many_pixels``) rather than OCRed into nothing. At 60 MP it still
+#: admits pages up to ~107 x 107 in (e.g. A0 posters at 2x).
+DEFAULT_MIN_DPI = 72
 
 #: A PDF file path, its bytes, a seekable binary file object, or an open document.
 PdfInput = str | Path | bytes | IO[bytes]
@@ -86,45 +109,139 @@ def _document(source: PdfSource) -> Iterator[pdfium.PdfDocument]:
         pdf.close()
 
 
+def _page_size(pdf: pdfium.PdfDocument, index: int) -> tuple[float, float] | None:
+    """Page ``index`` (0-based) size in points as pdfium renders it, or None when
+    pdfium cannot read that page. Reads the page dictionary only
+    (``FPDF_GetPageSizeByIndexF``): no content stream is parsed, nothing rendered."""
+    try:
+        return pdf.get_page_size(index)
+    except pdfium.PdfiumError:
+        return None
+
+
+def page_sizes(
+    source: PdfSource, *, max_pages: int | None = None, scan: int = 0, field: str = "image"
+) -> list[tuple[float, float]]:
+    """``[(width_pt, height_pt), ...]`` of the PDF's real pages, page 1 first.
+
+    A PDF's page count is what its page tree's ``/Count`` claims (pdfium trusts
+    it), so a 200-byte file can declare 400 (or a million) pages it does not
+    have. The real pages are the leading run of pages pdfium can size: counting
+    stops at the first page it cannot read, and the pages after it are never
+    rendered. Sizes are CropBox-within-MediaBox, ``/Rotate`` applied, in
+    points (see the module docstring); each lookup costs microseconds (a
+    genuine 500-page PDF is sized in ~3 ms), nothing is loaded or rendered.
+
+    ``max_pages``: raise ``too_many_pages`` as soon as more real pages than
+    that are found (so a huge document is not sized to the end). ``scan``:
+    after the first unreadable page, also look up to that many further
+    declared pages, and raise ``invalid_pdf`` naming the unreadable page if a
+    readable one follows (a hole in the middle of the document, which would
+    otherwise silently lose the pages after it); submission checks pass
+    ``OCR_MAX_PAGES``, so the cost stays bounded by it whatever ``/Count``
+    says. Raises ``encrypted_pdf`` / ``invalid_pdf`` (see :func:`open_pdf`;
+    also when not even page 1 can be read).
+    """
+    with _document(source) as pdf:
+        declared = len(pdf)
+        sizes: list[tuple[float, float]] = []
+        for index in range(declared):
+            size = _page_size(pdf, index)
+            if size is None:
+                break
+            sizes.append(size)
+            if max_pages is not None and len(sizes) > max_pages:
+                raise OcrError(
+                    "too_many_pages",
+                    f"The PDF has more than {max_pages} pages; the limit is {max_pages}.",
+                    field=field,
+                )
+        bad = len(sizes)
+        for index in range(bad + 1, min(declared, bad + 1 + max(0, scan))):
+            if _page_size(pdf, index) is not None:
+                raise OcrError(
+                    "invalid_pdf",
+                    f"Page {bad + 1} of the PDF cannot be read, but page {index + 1} can.",
+                    field="file",
+                )
+    if not sizes:
+        raise OcrError("invalid_pdf", "Page 1 of the PDF cannot be read.", field="file")
+    return sizes
+
+
 def pdf_page_count(path: PdfSource) -> int:
-    """Number of pages of the PDF. Raises ``encrypted_pdf`` / ``invalid_pdf``."""
-    with _document(path) as pdf:
-        return len(pdf)
+    """Number of real pages of the PDF (:func:`page_sizes`, not the declared ``/Count``).
+
+    Raises ``encrypted_pdf`` / ``invalid_pdf``.
+    """
+    return len(page_sizes(path))
 
 
 def inspect_pdf(
-    data: PdfSource, dpi: int = DEFAULT_DPI, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    data: PdfSource,
+    dpi: int = DEFAULT_DPI,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    *,
+    min_dpi: int = DEFAULT_MIN_DPI,
+    max_pages: int | None = None,
+    field: str = "image",
 ) -> tuple[int, int, int]:
-    """``(page_count, width, height)``: the first page's size in pixels as
+    """``(page_count, width, height)``: the number of real pages
+    (:func:`page_sizes`) and the first page's size in pixels as
     :func:`render_pages` would render it at ``dpi`` under ``max_pixels``.
 
-    ``data`` is the PDF's bytes (or a path/file). Raises ``encrypted_pdf`` /
-    ``invalid_pdf`` (also when the first page cannot be loaded).
+    EVERY page is checked, from its size in points (nothing is rendered): a
+    page that exceeds ``max_pixels`` even at ``min_dpi`` raises
+    ``too_many_pixels`` (413, ``field``) naming it. ``max_pages`` bounds the
+    real page count (``too_many_pages``). ``data`` is the PDF's bytes (or a
+    path/file). Raises ``encrypted_pdf`` / ``invalid_pdf`` too.
     """
-    with _document(data) as pdf:
-        page = _load_page(pdf, 1)
+    sizes = page_sizes(data, max_pages=max_pages, scan=max_pages or 0, field=field)
+    for number, (w_pt, h_pt) in enumerate(sizes, 1):
         try:
-            w_pt, h_pt = page.get_size()
-        finally:
-            page.close()
-        width, height = _render_size(w_pt, h_pt, effective_dpi(w_pt, h_pt, dpi, max_pixels))
-        return len(pdf), width, height
+            effective_dpi(w_pt, h_pt, dpi, max_pixels, min_dpi=min_dpi)
+        except OcrError as exc:
+            refused = OcrError(exc.code, f"Page {number}: {exc.message}", field=field)
+            refused.page = number
+            raise refused from None
+    w_pt, h_pt = sizes[0]
+    width, height = _render_size(w_pt, h_pt, effective_dpi(w_pt, h_pt, dpi, max_pixels))
+    return len(sizes), width, height
 
 
 def effective_dpi(
-    width_pt: float, height_pt: float, dpi: int, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    width_pt: float,
+    height_pt: float,
+    dpi: int,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    *,
+    min_dpi: int = 1,
 ) -> int:
-    """The DPI to render a ``width_pt`` x ``height_pt`` page at, at most ``dpi``.
+    """The DPI to render a ``width_pt`` x ``height_pt`` page (points) at: the
+    highest DPI from ``min_dpi`` to ``dpi`` at which the bitmap pdfium renders
+    (:func:`_render_size`) has at most ``max_pixels`` pixels.
 
-    Lowered (never below 1) so that the image has at most ``max_pixels``
-    pixels; ``max_pixels`` None or 0 means no limit.
+    ``max_pixels`` None or 0 means no limit. ``min_dpi`` is capped at ``dpi``.
+    Raises ``OcrError("too_many_pixels")`` (413) when the page exceeds
+    ``max_pixels`` even at ``min_dpi``: the render paths use ``min_dpi=1``
+    (a last guard: no bitmap over ``max_pixels`` is ever allocated), the
+    submission check the lowest useful DPI (``OCR_PDF_MIN_DPI``).
     """
     dpi = max(1, int(dpi))
+    floor = max(1, min(int(min_dpi), dpi))
     if not max_pixels:
         return dpi
     area_in2 = max(width_pt, 1e-3) * max(height_pt, 1e-3) / (72.0 * 72.0)
-    while dpi > 1 and _pixels(width_pt, height_pt, dpi) > max_pixels:
-        dpi = min(dpi - 1, max(1, int(math.sqrt(max_pixels / area_in2))))
+    while dpi > floor and _pixels(width_pt, height_pt, dpi) > max_pixels:
+        dpi = max(floor, min(dpi - 1, int(math.sqrt(max_pixels / area_in2))))
+    if _pixels(width_pt, height_pt, dpi) > max_pixels:
+        w, h = _render_size(width_pt, height_pt, dpi)
+        raise OcrError(
+            "too_many_pixels",
+            f"The page is {width_pt:,.0f} x {height_pt:,.0f} pt: {w:,}x{h:,} = {w * h:,} "
+            f"pixels even at {dpi} DPI; the limit is {max_pixels:,}.",
+            field="image",
+        )
     return dpi
 
 
@@ -139,9 +256,13 @@ def _render_size(width_pt: float, height_pt: float, dpi: int) -> tuple[int, int]
     return math.ceil(width_pt * scale), math.ceil(height_pt * scale)
 
 
-def _check_numbers(page_numbers: Iterable[int] | None, count: int) -> list[int]:
+def _check_numbers(page_numbers: Iterable[int] | None, pdf: pdfium.PdfDocument) -> list[int]:
+    """The sorted pages to read: every real page (:func:`page_sizes`) for None,
+    else ``page_numbers`` checked against the declared count (``invalid_pages``;
+    a declared page pdfium cannot load is ``invalid_pdf`` when it is loaded)."""
     if page_numbers is None:
-        return list(range(1, count + 1))
+        return list(range(1, pdf_page_count(pdf) + 1))
+    count = len(pdf)
     wanted = sorted(set(page_numbers))
     for n in wanted:
         if n < 1 or n > count:
@@ -172,11 +293,19 @@ def render_pages(
     is held by pdfium at a time.
 
     Raises ``encrypted_pdf`` / ``invalid_pdf`` (see :func:`open_pdf`),
-    ``invalid_pages`` for a page out of range, and ``invalid_pdf`` when a page
-    cannot be loaded.
+    ``invalid_pages`` for a page out of range, ``invalid_pdf`` when a page
+    cannot be loaded (``page_numbers`` None reads the real pages only,
+    :func:`page_sizes`), and
+    ``too_many_pixels`` for a page over ``max_pixels`` even at 1 DPI (never
+    rendered; submission refuses those, see :func:`inspect_pdf`).
+
+    Memory: the page's bitmap is allocated by pypdfium2 at exactly the final
+    size (checked against ``max_pixels`` first), rendered as RGB so that
+    Pillow's copy needs no conversion, and pdfium's image cache is limited
+    (``FPDF_RENDER_LIMITEDIMAGECACHE``).
     """
     with _document(path) as pdf:
-        wanted = _check_numbers(page_numbers, len(pdf))
+        wanted = _check_numbers(page_numbers, pdf)
         with suppress(pdfium.PdfiumError):  # forms are optional
             pdf.init_forms()
         for number in wanted:
@@ -184,11 +313,20 @@ def render_pages(
             try:
                 w_pt, h_pt = page.get_size()
                 used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
-                bitmap = page.render(scale=used / 72.0, grayscale=grayscale, may_draw_forms=True)
+                bitmap = page.render(
+                    scale=used / 72.0,
+                    grayscale=grayscale,
+                    may_draw_forms=True,
+                    rev_byteorder=True,
+                    limit_image_cache=True,
+                )
                 try:
                     image = bitmap.to_pil()
                     # L bitmaps share pdfium's buffer: copy before it is freed.
-                    image = image.copy() if image.mode == "L" else image.convert("RGB")
+                    if image.readonly or image.mode == "L":
+                        image = image.copy()
+                    if image.mode not in ("L", "RGB"):
+                        image = image.convert("RGB")
                     image = frames.grey_if_grey(image)
                 finally:
                     bitmap.close()
@@ -242,10 +380,11 @@ def page_text_layer(
 
     "Meaningful" text means at least ``min_chars`` letters or digits and
     mostly decodable characters (fonts without a Unicode map give U+FFFD).
-    Raises ``encrypted_pdf`` / ``invalid_pdf`` / ``invalid_pages``.
+    Raises ``encrypted_pdf`` / ``invalid_pdf`` / ``invalid_pages`` /
+    ``too_many_pixels`` (as :func:`render_pages`).
     """
     with _document(path) as pdf:
-        _check_numbers([page_number], len(pdf))
+        _check_numbers([page_number], pdf)
         page = _load_page(pdf, page_number)
         try:
             w_pt, h_pt = page.get_size()

@@ -18,10 +18,12 @@ from app.pipeline.pdf import (
     effective_dpi,
     inspect_pdf,
     open_pdf,
+    page_sizes,
     page_text_layer,
     pdf_page_count,
     render_pages,
 )
+from tests.pipeline.hostile_pdf import pages_pdf, square_pdf
 
 
 def _marked_page(i: int, size=(300, 400), fill="black") -> Image.Image:
@@ -203,7 +205,126 @@ def test_effective_dpi():
     assert np.ceil(w) * np.ceil(h) <= 1_000_000
     w1, h1 = a4[0] * (low + 1) / 72, a4[1] * (low + 1) / 72
     assert np.ceil(w1) * np.ceil(h1) > 1_000_000  # the highest DPI that fits
-    assert effective_dpi(14400.0, 14400.0, 300, 100) == 1
+    # 200 x 200 in: 4 MP fit at 10 DPI, which is below a 72 DPI floor
+    assert effective_dpi(14400.0, 14400.0, 300, 4_000_000) == 10
+    with pytest.raises(OcrError) as exc:
+        effective_dpi(14400.0, 14400.0, 300, 4_000_000, min_dpi=72)
+    assert (exc.value.code, exc.value.http_status) == ("too_many_pixels", 413)
+    # even 1 DPI is over the limit: an error, never a bigger bitmap
+    with pytest.raises(OcrError) as exc:
+        effective_dpi(14400.0, 14400.0, 300, 100)
+    assert exc.value.code == "too_many_pixels"
+    assert effective_dpi(*a4, 50, 1_000_000, min_dpi=72) == 50  # the floor never raises a DPI
+
+
+# -- hostile page sizes and page counts -----------------------------------------------
+
+
+def test_a_huge_mediabox_is_refused_at_inspection_without_rendering():
+    data = square_pdf(1_600_000)  # 22222 in square: 22222x22222 px even at 1 DPI
+    assert len(data) < 600
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(data, 300, 60_000_000, min_dpi=72)
+    assert (exc.value.code, exc.value.http_status, exc.value.field) == (
+        "too_many_pixels",
+        413,
+        "image",
+    )
+    assert exc.value.message.startswith("Page 1:") and exc.value.page == 1
+
+
+def test_every_page_is_checked_not_only_the_first():
+    ok = b"/MediaBox [0 0 612 792]"
+    data = pages_pdf([ok, ok, b"/MediaBox [0 0 10000000 10000000]", ok])
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(data, 300, 60_000_000, min_dpi=72)
+    assert exc.value.code == "too_many_pixels" and exc.value.message.startswith("Page 3:")
+    # a page that fits only below the lowest useful DPI is refused too
+    data = pages_pdf([ok, b"/MediaBox [0 0 14400 14400]"])  # 200 in: 4 MP at 10 DPI
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(data, 300, 4_000_000, min_dpi=72)
+    assert exc.value.message.startswith("Page 2:")
+    assert inspect_pdf(data, 300, 4_000_000, min_dpi=10)[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("entries", "size_pt"),
+    [
+        # what pdfium renders: the CropBox within the MediaBox ...
+        (b"/MediaBox [0 0 1600000 1600000] /CropBox [0 0 612 792]", (612, 792)),
+        (b"/MediaBox [0 0 612 792] /CropBox [-1000000 -1000000 1000000 1000000]", (612, 792)),
+        # ... turned by /Rotate (PDF 32000-1, 7.7.3.3) ...
+        (b"/MediaBox [0 0 2000 100] /Rotate 90", (100, 2000)),
+        # ... in points: pdfium ignores /UserUnit (so does the pixel check)
+        (b"/MediaBox [0 0 612 792] /UserUnit 1000", (612, 792)),
+    ],
+)
+def test_page_size_is_what_pdfium_renders(entries, size_pt):
+    data = pages_pdf([entries])
+    assert page_sizes(data) == [size_pt]
+    count, width, height = inspect_pdf(data, 72, 60_000_000, min_dpi=72)
+    [(_, img, dpi)] = list(render_pages(data, dpi=72, max_pixels=60_000_000))
+    assert (count, width, height, dpi) == (1, *size_pt, 72)
+    assert img.size == size_pt
+
+
+def test_rendering_never_exceeds_max_pixels_whatever_the_pdf_declares():
+    # Before: rendered at 1 DPI as a 22222x22222 bitmap (~1.5 GB); now refused unrendered.
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(square_pdf(1_600_000), dpi=300, max_pixels=60_000_000))
+    assert exc.value.code == "too_many_pixels"
+    with pytest.raises(OcrError) as exc:
+        page_text_layer(square_pdf(1_600_000), 1, 300, max_pixels=60_000_000)
+    assert exc.value.code == "too_many_pixels"
+    # a page too big for 300 DPI gets the highest DPI that fits, and no more pixels
+    before = _rss_bytes()
+    [(_, img, dpi)] = list(render_pages(square_pdf(2000), dpi=300, max_pixels=4_000_000))
+    assert (dpi, img.size) == (72, (2000, 2000))
+    # 4 MP at ~7 bytes a pixel (RGB bitmap + Pillow copy): far below 300 DPI's 70 MP
+    assert _rss_bytes() - before < 80 * 1024 * 1024
+
+
+def test_a_lying_page_count_counts_the_real_pages():
+    data = square_pdf(612, count=400)  # declares 400 pages, has one
+    with open_pdf(data) as pdf:
+        assert len(pdf) == 400  # pdfium believes /Count ...
+    assert pdf_page_count(data) == 1  # ... we count what it can read
+    assert inspect_pdf(data, 300, 60_000_000, max_pages=5)[0] == 1
+    assert [n for n, _, _ in render_pages(data, dpi=20)] == [1]
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(data, [2], dpi=20))
+    assert exc.value.code == "invalid_pdf"
+    # a million declared pages cost no more than the real ones
+    huge = square_pdf(612, count=1_000_000)
+    assert pdf_page_count(huge) == 1 and inspect_pdf(huge, max_pages=500)[0] == 1
+
+
+def test_real_pages_over_the_limit_and_holes():
+    ok = b"/MediaBox [0 0 612 792]"
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(pages_pdf([ok] * 6), max_pages=5)
+    assert exc.value.code == "too_many_pages"
+    assert inspect_pdf(pages_pdf([ok] * 5, count=900), max_pages=5)[0] == 5
+    # a page pdfium cannot read between readable ones: refused, not silently dropped
+    holed = pages_pdf([ok, ok]).replace(b"/Kids [5 0 R 6 0 R]", b"/Kids [5 0 R 99 0 R 6 0 R]")
+    holed = holed.replace(b"/Count 2", b"/Count 3")
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(holed, max_pages=500)
+    assert exc.value.code == "invalid_pdf" and "Page 2" in exc.value.message
+
+
+def test_sizing_500_pages_is_cheap(tmp_path):
+    import time
+
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(500):
+        pdf.new_page(612, 792).close()
+    path = tmp_path / "long.pdf"
+    pdf.save(str(path))
+    pdf.close()
+    started = time.perf_counter()
+    assert inspect_pdf(path.read_bytes(), max_pages=500)[0] == 500
+    assert time.perf_counter() - started < 0.5
 
 
 def _rss_bytes() -> int:
