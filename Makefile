@@ -22,20 +22,36 @@ APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test venv system system-test migrate worker web lint format check clean bench \
+.PHONY: run test venv venv-run system system-test migrate worker lint format clean \
 	serve serve-stop serve-status serve-reload test-deploy
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Two stamps: running the service needs requirements.txt only; the test and lint tools
+# (requirements-dev.txt, which includes requirements.txt) come on top of it. So `make run`
+# after `make test` installs nothing and `make test` after `make run` only the dev extras;
+# a changed requirements file re-runs its pip step (and the dev one after a runtime one).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+
+$(RUNTIME_STAMP): requirements.txt
 	@./scripts/apt-ensure.sh $(APT_BUILD)
+	@echo "Installing runtime requirements (requirements.txt) into $(VENV) ... this takes a minute or two the first time (tesserocr and uwsgi compile)."
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install -r requirements.txt
 	@# A venv made before tesserocr was built from source still has the PyPI wheel.
 	@[ "$$($(PY) -c 'import tesserocr; print(tesserocr.tesseract_version().split()[1])')" = "$$(pkg-config --modversion tesseract)" ] \
-	  || $(PIP) install --quiet --force-reinstall --no-deps --no-binary tesserocr tesserocr==2.13.0
-	touch $@
+	  || $(PIP) install --force-reinstall --no-deps --no-binary tesserocr tesserocr==2.13.0
+	@touch $@
 
-venv: $(VENV)/.installed
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	@echo "Installing development requirements (requirements-dev.txt: pytest, ruff, selenium, moto, hadolint...) into $(VENV) ..."
+	$(PIP) install -r requirements-dev.txt
+	@touch $@
+
+# venv-run: what the service needs (make run, serve, worker, migrate, bench/ scripts);
+# venv: that plus the test and lint tools.
+venv-run: $(RUNTIME_STAMP)
+venv: $(DEV_STAMP)
 
 # Installs Debian packages that are missing (as root), or says exactly what to install.
 system:
@@ -44,24 +60,22 @@ system:
 system-test: system
 	@./scripts/apt-ensure.sh $(APT_TEST)
 
-migrate: venv system
+migrate: venv-run system
 	$(PY) manage.py migrate --noinput
 
+# scripts/run.sh: Ctrl-C (or SIGTERM to make, which passes it on) stops both with one
+# signal each. exec: the script itself is make's child, so make's SIGTERM reaches it.
 run: migrate
-	@echo "Starting web server on http://$(HOST):$(PORT)/ and $(WORKERS) Celery worker process(es); Ctrl-C stops both."
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork -Q $(QUEUES) & \
-	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	  wait
+	@VENV=$(VENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) QUEUES=$(QUEUES) exec ./scripts/run.sh
 
-worker: venv system
+worker: venv-run system
 	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork -Q $(QUEUES)
 
 test: venv system-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Production-like stack on this machine (scripts/serve.sh; logs and pids in var/serve/).
-serve: venv system
+serve: venv-run system
 	@./scripts/apt-ensure.sh $(APT_SERVE)
 	@./scripts/serve.sh start
 
