@@ -15,7 +15,9 @@ images in pixels, resolutions in DPI (pixels per inch).
   pixel bomb (``max_pixels``), and no page is ever rendered over
   ``max_pixels``, whatever size the PDF declares: peak memory per page is
   about 7 bytes per pixel (pdfium's 3-byte RGB bitmap, then Pillow's 4-byte
-  copy), ~420 MB at 60 MP.
+  copy), ~420 MB at 60 MP. Nor does a page whose embedded images declare
+  more than ``max_pixels`` pixels each (:func:`check_page_images`): pdfium
+  decodes some images at their full size whatever size they are drawn at.
 
 Page size: what pdfium renders is the page's CropBox intersected with its
 MediaBox, turned by ``/Rotate`` (PDF 32000-1:2008, 14.11.2 "Page
@@ -256,6 +258,102 @@ def _render_size(width_pt: float, height_pt: float, dpi: int) -> tuple[int, int]
     return math.ceil(width_pt * scale), math.ceil(height_pt * scale)
 
 
+#: How deep :func:`check_page_images` descends into nested Form XObjects (pypdfium2's
+#: default is 15; a test nests 30). pdfium bounds its own form nesting below this.
+_MAX_FORM_DEPTH = 64
+#: Image filters whose stream carries its own pixel size (PDF 32000-1, 7.4.8
+#: DCTDecode, 7.4.9 JPXDecode); pdfium decodes the size the stream says.
+_SELF_SIZED = frozenset({"DCTDecode", "DCT", "JPXDecode"})
+
+
+def check_page_images(page: pdfium.PdfPage, number: int, max_pixels: int | None) -> None:
+    """Refuse a page with an embedded image over ``max_pixels`` pixels, before
+    anything is decoded.
+
+    An image XObject (PDF 32000-1:2008, 8.9.5 "Image Dictionaries") declares
+    its ``/Width`` x ``/Height`` in pixels, independently of the size it is
+    drawn at, and pdfium decodes some images whole at that size: measured at
+    20000 x 20000 declared pixels drawn on a Letter page at 300 DPI, a
+    progressive JPEG peaks at ~850 MB (libjpeg's coefficient buffers, 2 bytes
+    a pixel), a JBIG2 image at ~160 MB (~500 MB at 60000 x 60000), while
+    Flate and baseline JPEG images are streamed through pdfium's scaler
+    (~110 MB). So each image is held to the limit an uploaded image has
+    (``max_pixels``, ``OCR_MAX_PIXELS``), whatever its filter: that bounds
+    the worst decode at ~2 bytes x ``max_pixels`` (~120 MB at 60 MP, less
+    than the page bitmap itself) and the CPU time of the streamed ones.
+
+    Sizes are what pdfium reads without decoding
+    (``FPDFImageObj_GetImagePixelSize``), for the page's images, its inline
+    images (8.9.7) and those of its Form XObjects (8.10) at any depth; for
+    DCT and JPX images the larger of that and the size in the stream's own
+    header (JPEG SOF, JPEG 2000 SIZ): a progressive JPEG whose dictionary
+    says 100 x 100 but whose SOF says 20000 x 20000 was measured at ~880 MB
+    (the JPX case is read the same way, not measured). Not seen (pdfium
+    does not expose them): soft masks (``/SMask``, 11.6.5.3; ~540 MB at
+    20000 x 20000) and images inside tiling patterns (8.7.3.1). Inline
+    images are checked only once the page is parsed, and pdfium inflates
+    their data while parsing (~800 MB from 380 KB, whatever size they declare).
+
+    ``number`` (1-based) names the page in the error. ``max_pixels`` None or
+    0 means no limit. Raises ``OcrError("too_many_pixels")`` (413, field
+    ``image``, ``.page`` set).
+    """
+    if not max_pixels:
+        return
+    images = page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=_MAX_FORM_DEPTH)
+    for image in images:
+        try:
+            width, height = image.get_px_size()
+        except pdfium.PdfiumError:
+            continue  # no image stream: pdfium draws nothing
+        if width * height <= max_pixels and _SELF_SIZED.intersection(image.get_filters()):
+            own = _stream_size(bytes(image.get_data(decode_simple=True)))
+            if own and own[0] * own[1] > width * height:
+                width, height = own
+        if width * height > max_pixels:
+            refused = OcrError(
+                "too_many_pixels",
+                f"Page {number}: an embedded image declares {width:,}x{height:,} = "
+                f"{width * height:,} pixels; the limit is {max_pixels:,} per image.",
+                field="image",
+            )
+            refused.page = number
+            raise refused
+
+
+#: JPEG start-of-frame markers (ITU T.81, B.1.1.3, Table B.1): all but DHT
+#: (C4), JPG (C8) and DAC (CC).
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _stream_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from a JPEG's first SOF (ITU T.81, B.2.2; found as
+    pdfium does, after the first SOI anywhere in the data) or a JPEG 2000
+    codestream's SIZ (ISO 15444-1, A.5.1: Xsiz - XOsiz, Ysiz - YOsiz), else None."""
+    siz = data.find(b"\xff\x4f\xff\x51")
+    if siz >= 0 and len(data) >= siz + 24:
+        x, y, xo, yo = (int.from_bytes(data[siz + o : siz + o + 4], "big") for o in (8, 12, 16, 20))
+        return max(0, x - xo), max(0, y - yo)
+    at = data.find(b"\xff\xd8")
+    if at < 0:
+        return None
+    at += 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in _SOF and at + 9 <= len(data):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        if marker == 0xDA:  # start of scan: no frame header before it
+            return None
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
+
+
 def _check_numbers(page_numbers: Iterable[int] | None, pdf: pdfium.PdfDocument) -> list[int]:
     """The sorted pages to read: every real page (:func:`page_sizes`) for None,
     else ``page_numbers`` checked against the declared count (``invalid_pages``;
@@ -297,7 +395,10 @@ def render_pages(
     cannot be loaded (``page_numbers`` None reads the real pages only,
     :func:`page_sizes`), and
     ``too_many_pixels`` for a page over ``max_pixels`` even at 1 DPI (never
-    rendered; submission refuses those, see :func:`inspect_pdf`).
+    rendered; submission refuses those, see :func:`inspect_pdf`) or with an
+    embedded image over ``max_pixels`` (:func:`check_page_images`; checked
+    here only, as loading every page at submission would parse every content
+    stream in the web process).
 
     Memory: the page's bitmap is allocated by pypdfium2 at exactly the final
     size (checked against ``max_pixels`` first), rendered as RGB so that
@@ -313,6 +414,7 @@ def render_pages(
             try:
                 w_pt, h_pt = page.get_size()
                 used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+                check_page_images(page, number, max_pixels)
                 bitmap = page.render(
                     scale=used / 72.0,
                     grayscale=grayscale,
@@ -389,6 +491,7 @@ def page_text_layer(
         try:
             w_pt, h_pt = page.get_size()
             used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+            check_page_images(page, page_number, max_pixels)
             width, height = _render_size(w_pt, h_pt, used)
             textpage = page.get_textpage()
             try:

@@ -141,3 +141,43 @@ def test_the_worker_renders_within_the_pixel_limit_and_the_real_pages(
     assert lie_job.page_count == 1 and "ONLY PAGE" in lie_job.text
     assert list(lie_job.pages.values_list("number", flat=True)) == [1]
     assert (huge_job.status, huge_job.error_code) == ("failed", "too_many_pixels")
+
+
+# -- the worker: an embedded image over OCR_MAX_PIXELS is refused, never decoded ------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_refuses_a_page_whose_embedded_image_is_over_the_pixel_limit(
+    auth_client, tmp_path, settings
+):
+    import io
+
+    from PIL import Image
+
+    from tests.pipeline.hostile_pdf import image_pdf, jbig2_image
+
+    settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-pdfimages"
+    # A 700-byte Letter page whose JBIG2 image (inside a Form XObject) declares
+    # 60000x60000 pixels: accepted at submission (pages are not parsed in the web
+    # process), before the fix decoded by the worker into ~500 MB.
+    bomb = image_pdf(jbig2_image(60_000, 60_000), via="form")
+    scan = render_text(["Scanned page"], size=48).image  # a legitimate scanned PDF
+    buf = io.BytesIO()
+    scan.save(buf, "PDF", resolution=300)
+    assert isinstance(scan, Image.Image) and len(bomb) < 2_000
+    ids = []
+    for data, name in ((bomb, "bomb.pdf"), (buf.getvalue(), "scan.pdf")):
+        response = auth_client.post(URL, {"image": upload(data, name), "pdf_text": "use"})
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["id"])
+    worker = start_worker(tmp_path / "w.log", queue=queue)
+    try:
+        bomb_job, scan_job = (wait_for_job(i, timeout=120) for i in ids)
+    finally:
+        worker.stop()
+    assert (bomb_job.status, bomb_job.error_code) == ("failed", "too_many_pixels")
+    assert "an embedded image declares 60,000x60,000" in bomb_job.error_message
+    assert not bomb_job.pages.filter(status="done").exists()
+    assert scan_job.status == "done", scan_job.error_message
+    assert "Scanned page" in scan_job.text

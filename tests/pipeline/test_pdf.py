@@ -425,3 +425,89 @@ def test_text_layer_second_page_and_tiny_text(tmp_path):
     with pytest.raises(OcrError) as exc:
         page_text_layer(path, 3)
     assert exc.value.code == "invalid_pages"
+
+
+# -- embedded images that declare more pixels than the budget (PDF 32000-1, 8.9) -------------
+
+from tests.pipeline.hostile_pdf import (  # noqa: E402
+    ccitt_image,
+    dct_image,
+    flate_image,
+    image_pdf,
+    inline_image_pdf,
+    jbig2_image,
+)
+
+SIDE = 2000  # 4 MP declared, against a 1 MP budget: small enough to build and run fast
+
+
+@pytest.mark.parametrize(
+    ("make", "declared"),
+    [
+        (lambda: image_pdf(flate_image(SIDE, SIDE, rows=1)), SIDE),
+        (lambda: image_pdf(flate_image(SIDE, SIDE, bpc=1)), SIDE),
+        (lambda: image_pdf(jbig2_image(SIDE, SIDE)), SIDE),
+        (lambda: image_pdf(ccitt_image(SIDE, SIDE)), SIDE),
+        (lambda: image_pdf(dct_image(SIDE, SIDE, progressive=True)), SIDE),
+        # the dictionary says 100x100, the JPEG's own header 2000x2000: pdfium decodes that
+        (lambda: image_pdf(dct_image(100, 100, sof=(SIDE, SIDE), progressive=True)), SIDE),
+        (lambda: image_pdf(flate_image(SIDE, SIDE, rows=1), via="form"), SIDE),
+        (lambda: inline_image_pdf(SIDE, SIDE, rows=1), SIDE),
+    ],
+    ids=["flate", "flate-1bit", "jbig2", "ccitt", "dct-progressive", "dct-sof", "form", "inline"],
+)
+def test_a_page_with_an_image_over_the_pixel_budget_is_never_rendered(make, declared):
+    # Before: rendered (pdfium decodes JBIG2, 1-bit and progressive JPEG images whole at
+    # their declared size: 60000x60000 JBIG2 ~500 MB, 20000x20000 progressive JPEG ~850 MB).
+    data = make()
+    assert len(data) < 20_000
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(data, dpi=72, max_pixels=1_000_000))
+    assert (exc.value.code, exc.value.http_status, exc.value.page) == ("too_many_pixels", 413, 1)
+    assert exc.value.message.startswith(
+        f"Page 1: an embedded image declares {declared:,}x{declared:,} = "
+    )
+    with pytest.raises(OcrError) as exc:
+        page_text_layer(data, 1, 72, max_pixels=1_000_000)
+    assert exc.value.code == "too_many_pixels"
+    # the page itself is small: a budget the image fits renders it
+    [(_, img, dpi)] = list(render_pages(data, dpi=72, max_pixels=declared * declared))
+    assert (img.size, dpi) == ((612, 792), 72)
+
+
+def test_the_image_check_names_the_page_and_descends_nested_forms():
+    ok = image_pdf(flate_image(100, 100))
+    assert [n for n, _, _ in render_pages(ok, dpi=20, max_pixels=10_000)] == [1]
+    two = image_pdf(flate_image(101, 100), via="form", pages=2)
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(two, [2], dpi=20, max_pixels=10_000))
+    assert exc.value.page == 2 and exc.value.message.startswith("Page 2: an embedded image")
+    # a Form XObject drawing a Form XObject drawing the image, 30 levels deep
+    deep = image_pdf(flate_image(SIDE, SIDE, rows=1), via="form")
+    forms = b"".join(
+        b"%d 0 obj\n<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] "
+        b"/Resources << /XObject << /Fm1 %d 0 R >> >> /Length 7 >>\nstream\n/Fm1 Do\nendstream\n"
+        b"endobj\n" % (100 + i, 101 + i if i < 29 else 5)
+        for i in range(30)
+    )
+    deep = deep.replace(b"/Fm1 5 0 R", b"/Fm1 100 0 R").replace(b"xref", forms + b"xref", 1)
+    with open_pdf(deep) as pdf:  # pdfium repairs the xref: the forms are read
+        page = pdf[0]
+        assert len(list(page.get_objects(max_depth=64))) == 32
+        page.close()
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(deep, dpi=20, max_pixels=1_000_000))
+    assert exc.value.code == "too_many_pixels"
+
+
+def test_a_legitimate_scan_still_renders_and_reads(tmp_path):
+    """One 2550x3300 (Letter at 300 DPI) image a page, as Pillow writes a scanned PDF."""
+    scan = Image.new("L", (2550, 3300), 255)
+    ImageDraw.Draw(scan).rectangle([300, 300, 899, 399], fill=0)
+    path = tmp_path / "scan.pdf"
+    scan.save(path, save_all=True, append_images=[scan], resolution=300)
+    budget = 2550 * 3301  # the page as pdfium renders it (rounded up); the image fits
+    got = list(render_pages(path, dpi=300, max_pixels=budget))
+    assert [(n, img.size, dpi) for n, img, dpi in got] == [(n, (2550, 3301), 300) for n in (1, 2)]
+    assert _first_dark_x(got[1][1]) == 300
+    assert page_text_layer(path, 2, 300, max_pixels=budget) is None  # read: no text layer
