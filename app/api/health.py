@@ -3,10 +3,15 @@
 Each check returns ``{"ok": bool, "detail": str, "seconds": float}`` and never
 raises; a check has a short timeout so the endpoint answers within ~3 s.
 Liveness (``/api/health/live/``) runs none of them: it only shows the process answers.
+
+The details name paths, free disk space, worker host names and versions, so the
+public answer is the status alone; :func:`may_see_details` decides who sees them
+(staff users, or the bearer of the metrics token ``OCR_METRICS_TOKEN``).
 """
 
 from __future__ import annotations
 
+import hmac
 import shutil
 import time
 from collections.abc import Callable
@@ -15,6 +20,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
+from django.http import HttpRequest
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from app.engines import registry
 
@@ -116,3 +126,44 @@ def run_checks() -> dict[str, dict[str, Any]]:
         "workers": _timed(check_workers),
         "disk": _timed(check_disk),
     }
+
+
+def presents_metrics_token(request: HttpRequest | Request) -> bool:
+    """``Authorization: Bearer <OCR_METRICS_TOKEN>`` with a token configured (constant time)."""
+    token = settings.OCR_METRICS_TOKEN
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if not token or not auth.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(auth[7:].strip().encode(), token.encode())
+
+
+class _Quiet:
+    """An authentication class whose failures count as "not authenticated" (no 401)."""
+
+    def authenticate(self, request: Request) -> Any:
+        try:
+            return super().authenticate(request)  # type: ignore[misc]
+        except APIException:
+            return None
+
+
+class QuietSessionAuthentication(_Quiet, SessionAuthentication):
+    """The session cookie, if valid (health checks are GET: no CSRF check applies)."""
+
+
+class QuietJWTAuthentication(_Quiet, JWTAuthentication):
+    """A JWT, if valid; another bearer (the metrics token, an expired JWT) is ignored."""
+
+
+#: ``HealthView.authentication_classes``: a bad credential never turns the status into a 401.
+AUTHENTICATION_CLASSES = [QuietSessionAuthentication, QuietJWTAuthentication]
+#: The same for the OpenAPI schema: a JWT, a session cookie, or nothing at all.
+OPENAPI_AUTH: list[dict[str, list[str]]] = [{"jwtAuth": []}, {"cookieAuth": []}, {}]
+
+
+def may_see_details(request: Request) -> bool:
+    """The metrics token, or an active staff user (by session or JWT)."""
+    if presents_metrics_token(request):
+        return True
+    user = request.user
+    return bool(user and user.is_active and user.is_staff)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +26,7 @@ from app import selectors, services
 from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
+from app.throttles import LoginForm, answer_429_when_throttled
 from app.web import display
 from app.web.forms import HistoryFilterForm, RegisterForm
 
@@ -185,3 +186,8 @@ class RegisterView(FormView):
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, f"Welcome, {user.get_username()}.")
         return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+#: ``/accounts/login/``: Django's LoginView with the sign-in limits (app/throttles.py);
+#: a refused attempt shows the form with the reason and answers 429 with Retry-After.
+login_view = answer_429_when_throttled(LoginView.as_view(authentication_form=LoginForm))

@@ -81,6 +81,8 @@
     const bar = progress.querySelector(".bar");
     const meter = progress.querySelector(".progress");
     const badge = document.getElementById("job-status");
+    // The first width comes as data-percent: the CSP allows no inline style attributes.
+    bar.style.width = (Number(bar.dataset.percent) || 0) + "%";
     let delay = 500;
     function poll() {
       fetch(progress.dataset.jobUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })

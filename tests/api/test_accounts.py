@@ -1,9 +1,12 @@
-"""Accounts and JWT: register, obtain, refresh rotation, verify, logout, expiry."""
+"""Accounts and JWT: register, obtain, refresh rotation, verify, logout, expiry, limits."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -122,3 +125,79 @@ def test_access_tokens_are_short_lived_by_default(api_client, user):
     token = AccessToken(obtain(api_client, user.username).json()["access"])
     lifetime = token["exp"] - token["iat"]
     assert lifetime == settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() <= 900
+
+
+# --- sign-in limits (app/throttles.py) ------------------------------------------------
+class CountingHasher(PBKDF2PasswordHasher):
+    """Django's default hasher, counting how often a password is hashed or checked."""
+
+    calls = 0
+
+    def encode(self, password, salt, iterations=None):
+        type(self).calls += 1
+        return super().encode(password, salt, iterations)
+
+
+@pytest.fixture
+def limits(settings):
+    """Clean sign-in counters; a hasher that counts; rates set per test."""
+    cache.clear()
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    CountingHasher.calls = 0
+    settings.OCR_LOGIN_RATE_USER = "3/minute"
+    settings.OCR_LOGIN_RATE_IP = "100/minute"
+    yield settings
+    cache.clear()
+
+
+def test_wrong_passwords_past_the_limit_answer_429_before_any_password_check(
+    api_client, user, limits
+):
+    for _ in range(3):
+        assert obtain(api_client, user.username, "wrong").status_code == 401
+    hashed = CountingHasher.calls
+    assert hashed >= 3
+    refused = obtain(api_client, user.username, "wrong")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "quota_exceeded"
+    assert 50 <= int(refused["Retry-After"]) <= 60
+    # Even the right password waits for the window, and nothing was hashed meanwhile.
+    assert obtain(api_client, user.username).status_code == 429
+    assert obtain(api_client, user.username.upper(), "wrong").status_code == 429
+    assert CountingHasher.calls == hashed
+
+
+def test_the_address_limit_covers_other_user_names(api_client, user, limits):
+    limits.OCR_LOGIN_RATE_USER = "100/minute"
+    limits.OCR_LOGIN_RATE_IP = "3/minute"
+    for name in ("alice", "bob", user.username):
+        assert obtain(api_client, name, "wrong").status_code == 401
+    refused = obtain(api_client, user.username)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "quota_exceeded" and refused["Retry-After"]
+    other_address = APIClient(REMOTE_ADDR="192.0.2.7")
+    assert obtain(other_address, user.username).status_code == 200
+
+
+def test_signing_in_works_again_after_the_window(api_client, user, limits):
+    limits.OCR_LOGIN_RATE_USER = "2/second"
+    for _ in range(2):
+        assert obtain(api_client, user.username, "wrong").status_code == 401
+    refused = obtain(api_client, user.username)
+    assert refused.status_code == 429
+    time.sleep(int(refused["Retry-After"]) + 0.1)
+    assert obtain(api_client, user.username).status_code == 200
+
+
+def test_successful_sign_ins_are_not_limited(api_client, user, limits):
+    limits.OCR_LOGIN_RATE_IP = "3/minute"
+    for _ in range(5):
+        assert obtain(api_client, user.username).status_code == 200
+
+
+def test_empty_rates_turn_the_limits_off(api_client, user, limits):
+    limits.OCR_LOGIN_RATE_USER = ""
+    limits.OCR_LOGIN_RATE_IP = ""
+    for _ in range(4):
+        assert obtain(api_client, user.username, "wrong").status_code == 401
+    assert obtain(api_client, user.username).status_code == 200
