@@ -91,7 +91,10 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
 
     Nothing is stored when any check fails: the engine and its options are
     checked first, then the document by content (``inputs.inspect_document``).
-    The task is enqueued after the transaction commits. Raises ``OcrError``.
+    The job's ``filename`` gets the extension of the detected type
+    (``inputs.fitting_filename``: ``report.html`` detected as PDF is stored and
+    served as ``report.pdf``). The task is enqueued after the transaction
+    commits. Raises ``OcrError``.
     """
     check_engine_options(
         engine=request.engine,
@@ -105,8 +108,10 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
         max_bytes=settings.OCR_MAX_UPLOAD_BYTES,
         max_pixels=settings.OCR_MAX_PIXELS,
         max_pages=settings.OCR_MAX_PAGES,
+        pdf_dpi=settings.OCR_PDF_DPI,
+        pdf_min_dpi=settings.OCR_PDF_MIN_DPI,
     )
-    page_count = info.page_count
+    page_count = info.page_count  # a PDF's real pages, not its declared /Count
     page_spec = request.options.get("pages")
     if page_spec:
         from app.pipeline.pages import parse_page_ranges
@@ -118,7 +123,7 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
         options["psm"] = request.psm
     job = Job(
         owner=owner if owner is not None and owner.is_authenticated else None,
-        filename=(request.filename or "upload")[:255],
+        filename=inputs.fitting_filename(request.filename or "upload", info.content_type),
         content_type=info.content_type,
         size=len(request.data),
         sha256=hashlib.sha256(request.data).hexdigest(),
@@ -147,11 +152,21 @@ def job_enqueue(*, job: Job) -> None:
 
 
 def job_delete(*, job: Job) -> None:
-    """Delete a job, its pages and its stored file."""
+    """Delete a job, its pages and its stored file.
+
+    The job row is locked first (``SELECT ... FOR UPDATE``), so a worker storing a
+    page of this job at the same moment either commits before the pages are
+    collected (and its page is deleted with the others) or finds the job gone
+    after the delete commits and stops (:func:`job_run`); never a page row left
+    pointing at a deleted job (an IntegrityError at commit on PostgreSQL).
+    """
     name = job.file.name if job.file else ""
     storage = job.file.storage if job.file else None
     with transaction.atomic():
-        job.delete()
+        locked = Job.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None:
+            return
+        locked.delete()
         if name and storage is not None:
             transaction.on_commit(lambda: storage.delete(name))
 
@@ -350,6 +365,14 @@ class _DonePage:
         return cls(row.text, {key: result[key] for key in _RESULT_EXTRAS if result.get(key)})
 
 
+class _JobDeleted(Exception):
+    """The job's row was deleted (``job_delete``) while :func:`job_run` ran it."""
+
+
+def _job_gone(job: Job) -> bool:
+    return not Job.objects.filter(pk=job.pk).exists()
+
+
 def job_run(*, job_id: Any) -> None:
     """Run OCR for a job: every page in turn, each stored as it finishes.
 
@@ -363,6 +386,10 @@ def job_run(*, job_id: Any) -> None:
     first delivery nothing can be stored yet (``job_rerun`` deletes the pages
     when it resets ``attempts``), so the stored pages are not looked up and
     the finish uses the texts kept in memory.
+
+    A job deleted while it runs stops at the next page boundary with an INFO
+    log line and leaves nothing behind: a page's transaction (its row, then the
+    job's update) is rolled back when the update finds no job row.
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -410,16 +437,20 @@ def job_run(*, job_id: Any) -> None:
                 with transaction.atomic():
                     row.save()
                     if page_image.number == last:
-                        _job_finish(job, engine=engine, pages=None if stored else ran)
+                        updated = _job_finish(job, engine=engine, pages=None if stored else ran)
                         finished = True
                     else:
-                        Job.objects.filter(pk=job.pk).update(pages_done=len(done))
+                        updated = Job.objects.filter(pk=job.pk).update(pages_done=len(done))
+                    if not updated:  # the job was deleted: roll its page back, stop
+                        raise _JobDeleted
                 current_page = None
                 if finished:
                     break
                 started = time.perf_counter()
         if not finished:
             _job_finish(job, engine=engine, pages=None if stored else ran)
+    except _JobDeleted:
+        log.info("job %s was deleted while it ran: stopped at page %s", job.pk, current_page)
     except SoftTimeLimitExceeded:
         job_fail(
             job_id=job.pk,
@@ -427,6 +458,9 @@ def job_run(*, job_id: Any) -> None:
             message=f"OCR took longer than {settings.OCR_TASK_SOFT_TIME_LIMIT} s.",
         )
     except OcrError as exc:
+        if _job_gone(job):
+            log.info("job %s was deleted while it ran: stopped (%s)", job.pk, exc.code)
+            return
         current_page = exc.page or current_page
         where = f"Page {current_page}: " if current_page and job.page_count > 1 else ""
         if current_page:
@@ -441,6 +475,9 @@ def job_run(*, job_id: Any) -> None:
             )
         job_fail(job_id=job.pk, code=exc.code, message=where + exc.message)
     except Exception as exc:
+        if _job_gone(job):  # e.g. its file was removed with it before it was read
+            log.info("job %s was deleted while it ran: stopped (%s)", job.pk, type(exc).__name__)
+            return
         log.exception("job %s crashed", job.pk)
         job_fail(
             job_id=job.pk,
@@ -449,11 +486,12 @@ def job_run(*, job_id: Any) -> None:
         )
 
 
-def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> None:
+def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> int:
     """Mark the job done; its text joins the page texts with form feeds (DESIGN.md).
 
     ``pages``: every done page of the job by number, when this delivery OCRed
     them all; None reads them from the database (some came from an earlier one).
+    Returns the number of job rows updated: 0 when the job was deleted meanwhile.
     """
     if pages is None:
         rows = job.pages.filter(status=JobStatus.DONE).order_by("number")
@@ -476,7 +514,7 @@ def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) ->
         **first_extra,
     }
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
+    return Job.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE,
         result=summary,
         text=PAGE_SEPARATOR.join(texts),

@@ -45,3 +45,30 @@ def _persistent_db_connections(**kwargs) -> None:
         config["CONN_HEALTH_CHECKS"] = True
     signals.task_prerun.connect(_close_old_connections, weak=False)
     signals.task_postrun.connect(_close_old_connections, weak=False)
+
+
+@signals.worker_process_shutdown.connect
+def _log_child_exit(pid: int, exitcode: int, **kwargs) -> None:
+    """An INFO line when a prefork pool child leaves, with its peak RSS in MB.
+
+    Children are replaced after ``CELERY_WORKER_MAX_TASKS_PER_CHILD`` tasks or
+    once their peak RSS (``ru_maxrss``, KiB on Linux, what billiard compares)
+    passed ``CELERY_WORKER_MAX_MEMORY_PER_CHILD`` KiB (settings, from
+    ``OCR_WORKER_MAX_TASKS`` / ``OCR_WORKER_MAX_MEMORY_MB``); billiard's own
+    warning is not logged (its logger is off unless set up), so this says it.
+    The child exits only after its task's result reached the main process, so
+    an ``acks_late`` job is acknowledged, not redelivered; the replacement is
+    forked from the main process, with its database settings
+    (:func:`_persistent_db_connections`), and opens its own connection.
+    """
+    import logging
+    import resource
+
+    from django.conf import settings
+
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    limit_kib = getattr(settings, "CELERY_WORKER_MAX_MEMORY_PER_CHILD", None) or 0
+    over = f" (over the {limit_kib // 1024} MB limit)" if limit_kib and peak_kib > limit_kib else ""
+    logging.getLogger(__name__).info(
+        "pool child %s exits (code %s): peak RSS %.0f MB%s", pid, exitcode, peak_kib / 1024, over
+    )

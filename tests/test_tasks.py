@@ -1,5 +1,6 @@
 """Jobs run by a real Celery worker process: results, failures, crashes."""
 
+import re
 import time
 
 import pytest
@@ -117,3 +118,138 @@ def test_many_jobs_all_finish(auth_client, celery_worker):
     texts = [wait_for_job(i).text for i in ids]
     assert texts == [f"Batch page {i}" for i in range(6)]
     assert time.monotonic() - started < 60
+
+
+# -- issue 11: oem decided from the traineddata ------------------------------------------
+
+
+@pytest.mark.parametrize("oem", [0, 2])
+def test_a_legacy_oem_is_refused_at_submission_naming_the_language(auth_client, oem):
+    from app.models import Job
+
+    response = auth_client.post(
+        "/api/ocr/", {"image": upload(render_text().png()), "languages": "deu+eng", "oem": oem}
+    )
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_option" and error["field"] == "oem"
+    assert "deu" in error["message"] and "eng" in error["message"]
+    assert not Job.objects.exists()  # nothing stored
+
+
+@pytest.mark.parametrize("oem", [1, 3])
+def test_an_lstm_or_default_oem_job_is_done(auth_client, celery_worker, oem):
+    rendered = render_text(["Engine mode accepted"])
+    response = auth_client.post(
+        "/api/ocr/?wait=30",
+        {"image": upload(rendered.png()), "languages": "eng+deu", "oem": oem, "psm": 7},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "done" and body["text"] == "Engine mode accepted"
+
+
+# -- issue 11: a job deleted while it runs; worker recycling -------------------------------
+
+
+def _pdf(pages: int) -> bytes:
+    import io
+
+    images = [
+        render_text([f"Page {n} of a document", "deleted while it is read."]).image.convert("RGB")
+        for n in range(1, pages + 1)
+    ]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=100)
+    return buf.getvalue()
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_deleting_a_running_job_stops_it_quietly(auth_client, tmp_path, settings):
+    from django.core.files.storage import default_storage
+
+    from app.models import Job, Page
+    from tests.conftest import start_worker
+
+    settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-delete"
+    worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue)
+    try:
+        response = auth_client.post("/api/ocr/", {"image": upload(_pdf(8), "doc.pdf")})
+        job_id = response.json()["id"]
+        job = _wait_for(
+            lambda: Job.objects.filter(pk=job_id, pages_done__gte=1).first(), 120, "page 1"
+        )
+        assert job.status == "processing" and job.pages_done < job.page_count == 8
+        stored = job.file.name
+        assert default_storage.exists(stored)
+        assert auth_client.delete(f"/api/ocr/{job_id}/").status_code == 204
+
+        _wait_for(lambda: "was deleted while it ran" in worker.output(), 60, "the worker to stop")
+        log = worker.output()
+        assert "ERROR" not in log and "Traceback" not in log, log[-4000:]
+        assert f"job {job_id} was deleted while it ran: stopped at page" in log
+        time.sleep(0.5)  # nothing written after the stop either
+        assert not Job.objects.filter(pk=job_id).exists()
+        assert not Page.objects.filter(job_id=job_id).exists()
+        assert not default_storage.exists(stored)
+
+        # The same worker process runs the next job.
+        ok = auth_client.post(
+            "/api/ocr/?wait=30", {"image": upload(render_text(["Next job"]).png())}
+        )
+        assert ok.json()["status"] == "done" and ok.json()["text"] == "Next job"
+        assert "ERROR" not in worker.output()
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize(
+    "env, reason",
+    [
+        ({"OCR_WORKER_MAX_MEMORY_MB": "1"}, " MB (over the 1 MB limit)"),
+        ({"OCR_WORKER_MAX_TASKS": "1", "OCR_WORKER_MAX_MEMORY_MB": "0"}, " MB\n"),
+    ],
+    ids=["by-memory", "by-tasks"],
+)
+def test_pool_children_are_recycled_without_losing_or_repeating_a_job(
+    auth_client, tmp_path, settings, env, reason
+):
+    """Prefork + acks_late + persistent DB connections: the child exits after its task
+    is acknowledged; its replacement (forked from the worker) connects and runs the next."""
+    from tests.conftest import start_worker
+
+    settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-recycle"
+    worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue, env_extra=env)
+    try:
+        children = []
+        ids = []
+        for i in range(3):
+            pids = _wait_for(lambda: worker.child_pids(), 30, "a pool child")
+            children.append(pids[0])
+            response = auth_client.post(
+                "/api/ocr/?wait=30", {"image": upload(render_text([f"Child job {i}"]).png())}
+            )
+            body = response.json()
+            assert body["status"] == "done" and body["text"] == f"Child job {i}", body
+            ids.append(body["id"])
+            # The child that ran it is replaced.
+            _wait_for(lambda: children[-1] not in worker.child_pids(), 30, "the child to exit")
+        time.sleep(1)  # a job redelivered after its child left would show up now
+        log = worker.output()
+    finally:
+        worker.stop()
+    assert len(set(children)) == 3
+    assert len(re.findall(r"Task ocr\.run_job\[[-0-9a-f]+\] received", log)) == len(ids) == 3
+    exits = re.findall(r"pool child (\d+) exits \(code (\d+)\): peak RSS \d+ MB.*\n", log)
+    assert [int(pid) for pid, _ in exits[:3]] == children
+    assert all(reason in line for line in re.findall(r"pool child \d+ exits .*\n", log)[:3])
+    assert "WorkerLostError" not in log and "Traceback" not in log and "ERROR" not in log

@@ -21,6 +21,19 @@ page here, but it reads some files differently from Debian's 5.3.0 CLI
 (worse on 2 of the 15 accuracy files) and aborts the process in
 ``DetectOrientationScript`` with Debian's ``osd.traineddata``. Orientation
 detection goes through the CLI's ``--psm 0`` either way (a separate process).
+
+Memory: a loaded model set costs tens of MB (14 MB for ``eng`` alone, 80 MB
+for the seven installed packs together, more once it has recognised a page),
+and every distinct ordering of ``languages`` and every ``oem`` is a model set
+of its own (Tesseract weighs the first language most, so the order is kept as
+asked). A worker keeps at most ``OCR_TESSERACT_MAX_MODELS`` of them, least
+recently used first out (:class:`TesseractEngine`). Orientation detection and
+the OSD page segmentation modes (``psm`` 1 and 12) run in a ``tesseract``
+subprocess, so they keep nothing loaded in the worker.
+
+Which OCR engine modes a language supports is read from its ``.traineddata``
+component table (:func:`traineddata_components`), so ``oem=0`` on an LSTM-only
+model is refused when the job is submitted instead of failing when it runs.
 """
 
 from __future__ import annotations
@@ -29,9 +42,12 @@ import functools
 import logging
 import os
 import shutil
+import struct
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +72,18 @@ TESSDATA_CANDIDATES = (
 #: Page segmentation modes that produce text (0 = OSD only, 2 = not implemented).
 VALID_PSM = frozenset({1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13})
 #: OCR engine modes (0 legacy, 1 LSTM, 2 both, 3 default); Debian's tessdata_fast
-#: models are LSTM-only, so legacy modes fail on them.
+#: models are LSTM-only, so legacy modes fail on them (see :func:`oem_supported`).
 VALID_OEM = frozenset({0, 1, 2, 3})
+#: Model sets a worker process keeps loaded when ``OCR_TESSERACT_MAX_MODELS`` is unset.
+DEFAULT_MAX_MODELS = 3
+
+# Component indices of a .traineddata file: ``enum TessdataType`` in tesseract's
+# src/ccutil/tessdatamanager.h (TESSDATA_LANG_CONFIG = 0 ... TESSDATA_VERSION = 23).
+TESSDATA_UNICHARSET = 1
+TESSDATA_INTTEMP = 3
+TESSDATA_LSTM = 17
+#: ``kMaxNumTessdataEntries`` in tessdatamanager.h: a larger count means the other byte order.
+_MAX_TESSDATA_ENTRIES = 1000
 #: Modes that run OSD inside recognition (handled by the CLI backend, see module doc).
 OSD_PSM = frozenset({1, 12})
 
@@ -117,6 +143,70 @@ def parse_tsv(tsv: str, *, page_number: int, width: int, height: int, dpi: int |
     return Page.from_blocks(number=page_number, width=width, height=height, blocks=out, dpi=dpi)
 
 
+@functools.cache
+def traineddata_components(path: str) -> frozenset[int]:
+    """The component indices present in the ``.traineddata`` file at ``path`` (cached per path).
+
+    Reads only the file's header, as ``TessdataManager::LoadMemBuffer`` does
+    (tesseract src/ccutil/tessdatamanager.cpp): an unsigned 32-bit entry count,
+    then one signed 64-bit byte offset per entry, -1 for an absent component;
+    an entry's size runs to the next present offset (or the end of the file),
+    and an empty one counts as absent (``IsComponentAvailable``). A count above
+    ``kMaxNumTessdataEntries`` (1000) means the file has the other byte order.
+    Indices are ``enum TessdataType`` of src/ccutil/tessdatamanager.h, e.g.
+    ``TESSDATA_UNICHARSET`` = 1, ``TESSDATA_INTTEMP`` = 3, ``TESSDATA_LSTM`` = 17.
+
+    Returns an empty set for a file that cannot be read or is not in this format.
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(4)
+            if len(head) < 4:
+                return frozenset()
+            order = "<"
+            (count,) = struct.unpack("<I", head)
+            if count > _MAX_TESSDATA_ENTRIES:
+                order = ">"
+                (count,) = struct.unpack(">I", head)
+                if count > _MAX_TESSDATA_ENTRIES:
+                    return frozenset()
+            table = fh.read(8 * count)
+    except OSError:
+        return frozenset()
+    if len(table) < 8 * count:
+        return frozenset()
+    offsets = struct.unpack(f"{order}{count}q", table)
+    present = set()
+    for index, offset in enumerate(offsets):
+        if offset < 0:
+            continue
+        following = next((o for o in offsets[index + 1 :] if o != -1), size)
+        if following - offset > 0:
+            present.add(index)
+    return frozenset(present)
+
+
+def oem_supported(components: frozenset[int], oem: int) -> bool:
+    """Whether a language with these ``components`` (:func:`traineddata_components`) runs ``oem``.
+
+    As tesseract decides (src/ccutil/tessdatamanager.h ``IsBaseAvailable`` /
+    ``IsLSTMAvailable``; src/ccmain/tessedit.cpp ``init_tesseract_lang_data``):
+    the legacy engine needs ``TESSDATA_UNICHARSET`` and ``TESSDATA_INTTEMP``,
+    the LSTM engine ``TESSDATA_LSTM``. ``oem`` 0 needs legacy, 1 LSTM, 2 both;
+    3 (default) picks whichever the file has.
+    """
+    legacy = {TESSDATA_UNICHARSET, TESSDATA_INTTEMP} <= components
+    lstm = TESSDATA_LSTM in components
+    if oem == 0:
+        return legacy
+    if oem == 1:
+        return lstm
+    if oem == 2:
+        return legacy and lstm
+    return True
+
+
 #: Bytes per pixel that ``TessBaseAPI::SetImage`` takes for each Pillow mode
 #: (0: one bit per pixel, byte-packed, most significant bit first, 1 = white).
 _BYTES_PER_PIXEL = {"1": 0, "L": 1, "RGB": 3}
@@ -141,25 +231,35 @@ def set_image(api: Any, image: Image.Image) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TesseractConfig:
-    """Engine configuration: tessdata folder and backend (auto|tesserocr|cli)."""
+    """Engine configuration: tessdata folder, backend (auto|tesserocr|cli) and
+    ``max_models``, the model sets (language ordering, OEM) kept loaded (at least 1)."""
 
     tessdata_dir: str | None
     backend: str = "auto"
+    max_models: int = DEFAULT_MAX_MODELS
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> TesseractConfig:
         return cls(
             tessdata_dir=find_tessdata(config.get("OCR_TESSDATA_DIR", "")),
             backend=config.get("OCR_TESSERACT_BACKEND", "auto") or "auto",
+            max_models=int(config.get("OCR_TESSERACT_MAX_MODELS", DEFAULT_MAX_MODELS)),
         )
 
 
 class _ApiSlot:
-    """One loaded tesserocr API and the lock that serialises its use."""
+    """One loaded tesserocr API, the lock that serialises its use, and its users.
+
+    ``users`` (threads between :meth:`TesseractEngine._checkout` and
+    ``_checkin``) and ``evicted`` are guarded by the engine's ``_slots_lock``;
+    the model is ended by whoever sees it evicted with no user left.
+    """
 
     def __init__(self, api: Any) -> None:
         self.api = api
         self.lock = threading.Lock()
+        self.users = 0
+        self.evicted = False
 
 
 class TesseractEngine:
@@ -182,8 +282,10 @@ class TesseractEngine:
                 if config.backend == "tesserocr":
                     raise
         self._cli = shutil.which("tesseract")
-        self._slots: dict[tuple[str, int], _ApiSlot] = {}
+        #: Loaded model sets by (languages joined with "+", oem), least recently used first.
+        self._slots: OrderedDict[tuple[str, int], _ApiSlot] = OrderedDict()
         self._slots_lock = threading.Lock()
+        self._max_models = max(1, config.max_models)
         self._languages = installed_languages(config.tessdata_dir)
         self._version = self._read_version()
 
@@ -231,7 +333,14 @@ class TesseractEngine:
 
     # -- validation --------------------------------------------------------------
     def check_options(self, options: EngineOptions) -> None:
-        """Raise ``OcrError`` for unknown languages or invalid PSM/OEM values."""
+        """Raise ``OcrError`` for unknown languages or invalid PSM/OEM values.
+
+        ``unknown_language`` (field ``languages``) for a language without a
+        ``.traineddata`` file; ``invalid_option`` for a ``psm`` outside
+        :data:`VALID_PSM` (field ``psm``), or an ``oem`` outside 0-3 or that a
+        requested language's model cannot run (field ``oem``, e.g. legacy
+        ``oem=0`` on an LSTM-only model; see :func:`oem_supported`).
+        """
         known = set(self.recognition_languages())
         unknown = [lang for lang in options.languages if lang not in known]
         if unknown or not options.languages:
@@ -249,22 +358,77 @@ class TesseractEngine:
             )
         if options.oem is not None and options.oem not in VALID_OEM:
             raise OcrError("invalid_option", "oem must be 0, 1, 2 or 3.", field="oem")
+        if options.oem is not None and self.config.tessdata_dir:
+            lacking = [
+                lang
+                for lang in options.languages
+                if not oem_supported(
+                    traineddata_components(
+                        str(Path(self.config.tessdata_dir) / f"{lang}.traineddata")
+                    ),
+                    options.oem,
+                )
+            ]
+            if lacking:
+                needs = {0: "legacy", 1: "LSTM", 2: "legacy and LSTM"}[options.oem]
+                raise OcrError(
+                    "invalid_option",
+                    f"oem={options.oem} needs the {needs} engine's model, which the installed "
+                    f"language data for {', '.join(lacking)} does not include. "
+                    "Use oem=3 (the default) or oem=1.",
+                    field="oem",
+                )
 
     # -- recognition -------------------------------------------------------------
-    def _slot(self, lang: str, oem: int) -> _ApiSlot:
+    @contextmanager
+    def _model(self, lang: str, oem: int) -> Iterator[Any]:
+        """The loaded tesserocr API for ``lang`` (``"eng+deu"``, order kept) and ``oem``,
+        held exclusively (its lock) for the ``with`` block.
+
+        At most ``max_models`` model sets stay loaded: loading another evicts the
+        least recently used one. An evicted model still in use by another thread
+        is ended by that thread once it is done with it, never under it.
+        """
+        slot = self._checkout(lang, oem)
+        try:
+            with slot.lock:
+                yield slot.api
+        finally:
+            self._checkin(slot)
+
+    def _checkout(self, lang: str, oem: int) -> _ApiSlot:
         key = (lang, oem)
         with self._slots_lock:
             slot = self._slots.get(key)
             if slot is None:
-                tesserocr = self._tesserocr
-                api = tesserocr.PyTessBaseAPI(
+                api = self._tesserocr.PyTessBaseAPI(
                     path=self.config.tessdata_dir.rstrip("/") + "/",
                     lang=lang,
                     oem=oem,
                     init=True,
                 )
                 slot = self._slots[key] = _ApiSlot(api)
+            else:
+                self._slots.move_to_end(key)
+            slot.users += 1
+            while len(self._slots) > self._max_models:
+                old_key, old = self._slots.popitem(last=False)
+                old.evicted = True
+                log.debug("tesseract model %s+oem%s evicted", *old_key)
+                if old.users == 0:
+                    old.api.End()
             return slot
+
+    def _checkin(self, slot: _ApiSlot) -> None:
+        with self._slots_lock:
+            slot.users -= 1
+            if slot.evicted and slot.users == 0:
+                slot.api.End()
+
+    def loaded_models(self) -> list[tuple[str, int]]:
+        """The (languages, oem) model sets loaded now, least recently used first."""
+        with self._slots_lock:
+            return list(self._slots)
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
@@ -287,9 +451,7 @@ class TesseractEngine:
     def _tsv_tesserocr(self, image: Image.Image, *, psm: int, options: EngineOptions) -> str:
         lang = "+".join(options.languages)
         oem = options.oem if options.oem is not None else 3
-        slot = self._slot(lang, oem)
-        with slot.lock:
-            api = slot.api
+        with self._model(lang, oem) as api:
             try:
                 api.SetPageSegMode(psm)
                 set_image(api, image)
@@ -329,10 +491,12 @@ class TesseractEngine:
             ) from exc
 
     def close(self) -> None:
-        """Release every loaded model."""
+        """Release every loaded model (one in use is ended when its user is done)."""
         with self._slots_lock:
             for slot in self._slots.values():
-                slot.api.End()
+                slot.evicted = True
+                if slot.users == 0:
+                    slot.api.End()
             self._slots.clear()
 
 

@@ -1,10 +1,23 @@
 """The Tesseract engine on real rendered images."""
 
+import struct
+from pathlib import Path
+
 import pytest
 
 from app.engines import registry
 from app.engines.base import EngineOptions, OcrEngine
-from app.engines.tesseract import build, parse_tsv
+from app.engines.tesseract import (
+    TESSDATA_INTTEMP,
+    TESSDATA_LSTM,
+    TESSDATA_UNICHARSET,
+    TesseractConfig,
+    TesseractEngine,
+    build,
+    parse_tsv,
+    set_image,
+    traineddata_components,
+)
 from app.errors import OcrError
 from tests.imaging import cer, degrade, render_text
 
@@ -144,3 +157,173 @@ def test_parse_tsv_drops_empty_words_and_groups_lines():
     assert page.blocks[0].lines[0].bbox == [10, 20, 90, 30]
     assert page.blocks[1].lines[0].words[0].confidence is None
     assert page.number == 3 and page.dpi == 300
+
+
+# -- bounded models (issue 11, point 3) ---------------------------------------------------
+
+
+@pytest.fixture
+def small_engine():
+    """An engine that keeps at most two model sets loaded."""
+    eng = build(
+        {
+            "OCR_TESSDATA_DIR": "",
+            "OCR_TESSERACT_BACKEND": "tesserocr",
+            "OCR_TESSERACT_MAX_MODELS": 2,
+        }
+    )
+    yield eng
+    eng.close()
+
+
+def _read(eng, rendered, languages):
+    page = eng.recognize_page(
+        rendered.image, page_number=1, options=EngineOptions(languages=languages)
+    )
+    assert cer(rendered.text, page.text) < 0.05, (languages, page.text)
+
+
+def test_at_most_max_models_language_sets_stay_loaded(small_engine):
+    rendered = render_text(["Models come and go"])
+    for languages in [("eng",), ("deu", "eng"), ("eng", "deu"), ("fra", "eng"), ("eng",)]:
+        _read(small_engine, rendered, languages)
+        assert len(small_engine.loaded_models()) <= 2
+    # The order of languages is the user's (Tesseract weighs the first most): eng+deu and
+    # deu+eng are separate model sets; the least recently used go first.
+    assert small_engine.loaded_models() == [("fra+eng", 3), ("eng", 3)]
+
+
+def test_a_recently_used_model_set_is_kept_and_reused(small_engine):
+    rendered = render_text(["Kept while in use"])
+    _read(small_engine, rendered, ("eng",))
+    slot = small_engine._slots[("eng", 3)]
+    _read(small_engine, rendered, ("deu",))
+    _read(small_engine, rendered, ("eng",))  # eng is now the most recently used
+    _read(small_engine, rendered, ("fra",))  # evicts deu, not eng
+    assert small_engine._slots[("eng", 3)] is slot
+    assert small_engine.loaded_models() == [("eng", 3), ("fra", 3)]
+
+
+def test_an_evicted_model_is_ended_only_after_its_user_is_done(small_engine):
+    rendered = render_text(["Still readable after eviction"])
+    with small_engine._model("eng", 3) as api:
+        # Another caller (here the same thread, which needs no lock of eng's) loads
+        # two other sets: eng is evicted while it is held...
+        _read(small_engine, rendered, ("deu",))
+        _read(small_engine, rendered, ("fra",))
+        assert ("eng", 3) not in small_engine.loaded_models()
+        # ...and still works for its holder.
+        assert api.GetInitLanguagesAsString() == "eng"
+        set_image(api, rendered.image)
+        api.SetPageSegMode(7)
+        assert api.GetUTF8Text().strip() == "Still readable after eviction"
+        api.Clear()
+    assert api.GetInitLanguagesAsString() == ""  # ended (memory released) once let go
+
+
+def test_threads_reading_many_language_sets_get_their_text(small_engine):
+    """Eviction under concurrency: every page still reads, no model ended under a reader."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rendered = render_text(["Threads share the engine"])
+    sets = [("eng",), ("eng", "deu"), ("eng", "fra"), ("eng", "spa"), ("eng", "por")] * 3
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(lambda langs: _read(small_engine, rendered, langs), sets))
+    assert len(small_engine.loaded_models()) <= 2
+
+
+def test_osd_modes_keep_no_model_loaded(small_engine):
+    """psm 1 (OSD + layout) runs in a tesseract subprocess: nothing stays in the worker."""
+    rendered = render_text(["Orientation is detected elsewhere"] * 3)
+    page = small_engine.recognize_page(
+        rendered.image, page_number=1, options=EngineOptions(psm=1, languages=("deu", "eng"))
+    )
+    assert "Orientation" in page.text
+    assert small_engine.loaded_models() == []
+
+
+def test_max_models_comes_from_the_settings(settings):
+    from app.engines.registry import engine_config
+
+    assert settings.OCR_TESSERACT_MAX_MODELS >= 1
+    settings.OCR_TESSERACT_MAX_MODELS = 5
+    assert TesseractConfig.from_mapping(engine_config()).max_models == 5
+
+
+# -- oem decided from the traineddata (issue 11, point 10) --------------------------------
+
+
+@pytest.mark.parametrize("oem", [0, 2])
+@pytest.mark.parametrize("languages", [("eng",), ("deu", "eng")])
+def test_legacy_oem_is_refused_on_lstm_only_models_naming_the_language(engine, oem, languages):
+    with pytest.raises(OcrError) as err:
+        engine.check_options(EngineOptions(languages=languages, oem=oem))
+    assert err.value.code == "invalid_option" and err.value.field == "oem"
+    for lang in languages:
+        assert lang in err.value.message
+
+
+@pytest.mark.parametrize("oem", [1, 3])
+def test_lstm_and_default_oem_are_accepted_and_read(engine, oem):
+    rendered = render_text(["Long short term memory"])
+    options = EngineOptions(languages=("eng", "deu"), oem=oem, psm=7)
+    engine.check_options(options)
+    page = engine.recognize_page(rendered.image, page_number=1, options=options)
+    assert page.text == "Long short term memory"
+
+
+def test_the_installed_models_components_are_read_from_their_header(engine):
+    tessdata = Path(engine.config.tessdata_dir)
+    eng = traineddata_components(str(tessdata / "eng.traineddata"))
+    assert TESSDATA_LSTM in eng and TESSDATA_INTTEMP not in eng  # Debian's tessdata_fast
+    osd = traineddata_components(str(tessdata / "osd.traineddata"))
+    assert {TESSDATA_UNICHARSET, TESSDATA_INTTEMP} <= osd and TESSDATA_LSTM not in osd
+
+
+def _traineddata(path: Path, sizes: dict[int, int], *, count: int = 24, order: str = "<") -> None:
+    """A file in TessdataManager's format: count, offsets (-1 absent), component bytes."""
+    header = 4 + 8 * count
+    offsets, body, at = [], b"", header
+    for index in range(count):
+        if index in sizes:
+            offsets.append(at)
+            body += b"x" * sizes[index]
+            at += sizes[index]
+        else:
+            offsets.append(-1)
+    path.write_bytes(struct.pack(f"{order}I{count}q", count, *offsets) + body)
+
+
+def test_crafted_traineddata_decides_each_oem(tmp_path):
+    legacy, lstm, both = {1: 10, 3: 20, 4: 5}, {17: 30, 23: 3}, {1: 10, 3: 20, 17: 30}
+    _traineddata(tmp_path / "leg.traineddata", legacy)
+    _traineddata(tmp_path / "lst.traineddata", lstm, order=">")  # other byte order
+    _traineddata(tmp_path / "bth.traineddata", both, count=11 + 7)  # fewer entries
+    _traineddata(tmp_path / "emp.traineddata", {1: 10, 3: 0})  # empty inttemp = absent
+    (tmp_path / "bad.traineddata").write_bytes(b"\x01")
+    assert traineddata_components(str(tmp_path / "leg.traineddata")) == {1, 3, 4}
+    assert traineddata_components(str(tmp_path / "lst.traineddata")) == {17, 23}
+    assert traineddata_components(str(tmp_path / "emp.traineddata")) == {1}
+    assert traineddata_components(str(tmp_path / "bad.traineddata")) == frozenset()
+
+    eng = TesseractEngine(TesseractConfig(tessdata_dir=str(tmp_path), backend="cli"))
+    expected = {
+        "leg": {0: True, 1: False, 2: False, 3: True},
+        "lst": {0: False, 1: True, 2: False, 3: True},
+        "bth": {0: True, 1: True, 2: True, 3: True},
+        "emp": {0: False, 1: False, 2: False, 3: True},
+        "bad": {0: False, 1: False, 2: False, 3: True},
+    }
+    for lang, by_oem in expected.items():
+        for oem, ok in by_oem.items():
+            options = EngineOptions(languages=(lang,), oem=oem)
+            if ok:
+                eng.check_options(options)
+            else:
+                with pytest.raises(OcrError, match=lang) as err:
+                    eng.check_options(options)
+                assert err.value.code == "invalid_option"
+    # Every language of a combination must support the mode.
+    with pytest.raises(OcrError, match="lst"):
+        eng.check_options(EngineOptions(languages=("bth", "lst"), oem=0))
+    eng.check_options(EngineOptions(languages=("bth", "lst"), oem=1))
