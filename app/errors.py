@@ -14,6 +14,7 @@ from __future__ import annotations
 # code -> HTTP status used when the error answers a request directly.
 ERROR_STATUS: dict[str, int] = {
     "invalid": 400,
+    "invalid_request": 400,
     "invalid_image": 400,
     "invalid_pdf": 400,
     "encrypted_pdf": 400,

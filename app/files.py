@@ -14,12 +14,40 @@ bytes). Three ways, by deployment:
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
+
+#: Characters refused in a recorded file name besides Unicode controls and surrogates:
+#: path separators, and the bidirectional embedding/override/isolate controls that can
+#: make ``invoice\u202egnp.exe`` display as ``invoiceexe.png``.
+_UNSAFE_IN_FILENAME = frozenset("/\\\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def filename_problem(name: str) -> str | None:
+    """Why ``name`` cannot be recorded as a job's file name, or None if it can.
+
+    Refused: control characters (Unicode category Cc: C0 including CR, LF and
+    NUL, DEL, C1), lone surrogates (Cs; not encodable as UTF-8), line and
+    paragraph separators (Zl, Zp), bidirectional override/isolate controls,
+    the path separators ``/`` and ``\\``, and the names ``.`` and ``..``. Any
+    other character is kept as given, quotes, ``;`` and non-Latin-1 letters
+    included: downloads carry the name through
+    :func:`django.utils.http.content_disposition_header` (RFC 6266, with
+    RFC 5987 ``filename*`` encoding where needed).
+    """
+    if name in {".", ".."}:
+        return "A file name cannot be '.' or '..'."
+    for char in name:
+        if char in _UNSAFE_IN_FILENAME:
+            return f"A file name cannot contain {char!r} (path separators and bidi controls)."
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return f"A file name cannot contain control characters ({char!r})."
+    return None
 
 
 def _is_local(storage: Storage) -> bool:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from onlineocr.env import env_bool, env_float, env_int, env_list, env_secret, env_str
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +142,28 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# --- E-mail (password reset): printed to the log unless EMAIL_HOST is set -------
+# Django's own setting names. With EMAIL_HOST the SMTP backend sends; without it
+# the console backend writes each message to the server's output (a laptop needs
+# no mail server, and a reset link can be copied from there). EMAIL_BACKEND
+# overrides both (e.g. django.core.mail.backends.filebased.EmailBackend).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)  # STARTTLS
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)  # implicit TLS
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onlineocr <noreply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+PASSWORD_RESET_TIMEOUT = env_int("OCR_PASSWORD_RESET_SECONDS", 3 * 3600)
+
 # --- Security (production turns these on through the environment) ------------
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
@@ -152,11 +177,70 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (W3C CSP Level 3, django-csp): the pages load only this
+# site's own scripts, styles, images and fonts; an inline <script>/<style> runs only
+# with the per-response nonce ({{ request.csp_nonce }}), inline event handlers and
+# style attributes never. The API docs relax style-src for their own UI libraries
+# (onlineocr/urls.py). OCR_CSP_REPORT_ONLY=true sends the policy as
+# Content-Security-Policy-Report-Only (to try a change), OCR_CSP_REPORT_URI
+# names where browsers report violations.
+_csp_report_uri = env_str("OCR_CSP_REPORT_URI", "")
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
+    }
+}
+if env_bool("OCR_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp
+# Permissions-Policy (W3C Permissions Policy, django-permissions-policy): browser
+# features the service never uses are off for every page and frame; the job page's
+# "Copy" button writes the clipboard (same origin only).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "camera",
+            "clipboard-read",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "publickey-credentials-get",
+            "serial",
+            "usb",
+        )
+    },
+    "clipboard-write": ["self"],
+}
+
 # --- Uploads and OCR limits ---------------------------------------------------
 OCR_MAX_UPLOAD_BYTES = env_int("OCR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 OCR_MAX_PIXELS = env_int("OCR_MAX_PIXELS", 60_000_000)
 OCR_MAX_PAGES = env_int("OCR_MAX_PAGES", 500)
 OCR_PDF_DPI = env_int("OCR_PDF_DPI", 300)
+# Lowest useful DPI for a PDF page too big for OCR_MAX_PIXELS at OCR_PDF_DPI: it is
+# rendered at the highest DPI that fits, down to this; a page that does not fit even
+# here is refused at submission (413 too_many_pixels). 72 = one pixel per PDF point:
+# below it even 24 pt text is under the ~20 px Tesseract needs (app/pipeline/pdf.py).
+OCR_PDF_MIN_DPI = env_int("OCR_PDF_MIN_DPI", 72)
 OCR_MAX_WAIT_SECONDS = env_int("OCR_MAX_WAIT_SECONDS", 30)
 OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")
 OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "tesseract")
@@ -245,6 +329,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = 1000 if OCR_WORKER_CONN_MAX_AGE > 0 else None
 CELERY_TASK_ALWAYS_EAGER = env_bool("OCR_CELERY_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = False
+# --- Worker memory ---------------------------------------------------------------
+# Tesseract model sets (one per ordering of `languages` and per `oem`, 14-80+ MB each)
+# a worker process keeps loaded, least recently used evicted (app/engines/tesseract.py).
+OCR_TESSERACT_MAX_MODELS = max(1, env_int("OCR_TESSERACT_MAX_MODELS", 3))
+# Safety net behind that bound: a pool child is replaced after a task during which its
+# peak RSS (Linux getrusage ru_maxrss, what billiard checks) passed this many MB, or
+# after this many tasks. Native OCR code and the allocator can keep memory that Python
+# cannot release; a fresh child (forked from the worker, DB settings inherited) costs
+# one model load (~0.2 s). The child exits after its task is acked: no job is lost or
+# redelivered. The default memory bound sits above a large page's normal peak (bench/
+# memory.py: < 600 MB); 0 disables either.
+OCR_WORKER_MAX_MEMORY_MB = env_int("OCR_WORKER_MAX_MEMORY_MB", 1024)
+OCR_WORKER_MAX_TASKS = env_int("OCR_WORKER_MAX_TASKS", 1000)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = OCR_WORKER_MAX_MEMORY_MB * 1024 or None  # KiB
+CELERY_WORKER_MAX_TASKS_PER_CHILD = OCR_WORKER_MAX_TASKS or None
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -260,8 +359,15 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular plus the error responses DRF gives on any operation (app/api/openapi.py).
+    "DEFAULT_SCHEMA_CLASS": "app.api.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "app.api.errors.exception_handler",
+    # JSON with a body cap, a nesting limit and an object at the top (app/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "app.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "app.api.parsers.MultiPartParser",
+    ],
     # `?format=` selects an export format (GET /api/ocr/{id}/export/), not a renderer.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -289,6 +395,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI links between the job operations (app/api/openapi.py), after the default hook.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "app.api.openapi.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "app.models.JobStatus",
         "HealthStatusEnum": ["ok", "fail"],
@@ -370,6 +481,10 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon": env_str("OCR_THROTTLE_ANON", "") or None,
 }
 REST_FRAMEWORK["NUM_PROXIES"] = env_int("OCR_NUM_PROXIES", 0) or None
+# Sign-in limits (app/throttles.py): *failed* attempts per user name and per client
+# address, on the API token view, /accounts/login/ and /admin/login/; empty: off.
+OCR_LOGIN_RATE_USER = env_str("OCR_LOGIN_RATE_USER", "5/minute")
+OCR_LOGIN_RATE_IP = env_str("OCR_LOGIN_RATE_IP", "20/minute")
 OCR_DAILY_PAGE_QUOTA = env_int("OCR_DAILY_PAGE_QUOTA", 0)  # pages per user per UTC day; 0: none
 
 # --- Retention (Celery beat): 0 days keeps everything forever -----------------

@@ -6,23 +6,37 @@ All are ownership-checked like the job itself (another user's job is 404).
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from app import selectors
+from app.api.negotiation import DownloadNegotiation
 from app.api.serializers import ErrorSerializer
 from app.api.views import OcrPermission
 from app.errors import OcrError
 from app.files import file_response
 from app.models import JobStatus
+from app.pipeline import inputs
 from app.pipeline.exporters import EXPORT_FORMATS, export_to
 
 ERR = OpenApiResponse(ErrorSerializer, description="Error (stable `error.code`).")
+# The types an upload is stored with (detected from its content, app/pipeline/inputs.py).
+UPLOAD_MEDIA_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "image/bmp",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+)
 
 
 def _download_name(filename: str, extension: str) -> str:
@@ -34,6 +48,7 @@ class ExportView(APIView):
     """The finished job's result as txt, json, hOCR, ALTO, TSV or a searchable PDF."""
 
     permission_classes = [OcrPermission]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(
         operation_id="ocr_export",
@@ -43,9 +58,13 @@ class ExportView(APIView):
             )
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The export as a file download."
-            ),
+            **{
+                (200, spec.media_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.OBJECT if spec.name == "json" else OpenApiTypes.BINARY,
+                    description="The export as a file download (`format` decides the type).",
+                )
+                for spec in EXPORT_FORMATS.values()
+            },
             400: ERR,
             404: ERR,
             409: ERR,
@@ -76,7 +95,8 @@ class ExportView(APIView):
         )
         response = HttpResponse(out.getvalue(), content_type=spec.media_type)
         name = _download_name(job.filename, spec.extension)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        # RFC 6266 (RFC 5987 ``filename*`` for names a quoted string cannot carry).
+        response["Content-Disposition"] = content_disposition_header(True, name)
         return response
 
 
@@ -84,23 +104,38 @@ class PageImageView(APIView):
     """Page ``n`` as OCRed (the pixel space of its word boxes), PNG or JPEG."""
 
     permission_classes = [OcrPermission]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(
         operation_id="ocr_page_image",
         parameters=[
-            OpenApiParameter("max_width", int, description="Scale down to at most this width.")
+            OpenApiParameter(
+                "max_width",
+                {"type": "integer", "minimum": 1},
+                description="Scale down to at most this width (px).",
+            )
         ],
         responses={
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            (200, "image/jpeg"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="A colour page (JPEG), without `max_width`."
+            ),
+            (200, "image/png"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="A grey page, or one scaled by `max_width`."
+            ),
+            400: ERR,
             404: ERR,
         },
         tags=["ocr"],
     )
     def get(self, request: Request, job_id: str, number: int) -> HttpResponse:
+        max_width = request.query_params.get("max_width")
+        if max_width is not None and not re.fullmatch(r"[1-9][0-9]*", max_width):
+            raise OcrError(
+                "invalid_option", "max_width must be a positive integer.", field="max_width"
+            )
         job = selectors.job_get(user=request.user, job_id=job_id)
         image = selectors.job_page_image(job=job, number=number)
-        max_width = request.query_params.get("max_width")
-        if max_width and max_width.isdigit() and 0 < int(max_width) < image.width:
+        if max_width and 0 < int(max_width) < image.width:
             w = int(max_width)
             image = image.resize((w, max(1, round(image.height * w / image.width))))
         buf = io.BytesIO()
@@ -119,13 +154,17 @@ class OriginalFileView(APIView):
     """The original upload as it was received."""
 
     permission_classes = [OcrPermission]
+    content_negotiation_class = DownloadNegotiation
 
     @extend_schema(
         operation_id="ocr_file",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The uploaded file."
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The uploaded file, with its detected type."
+                )
+                for media_type in UPLOAD_MEDIA_TYPES
+            },
             404: ERR,
         },
         tags=["ocr"],
@@ -137,7 +176,8 @@ class OriginalFileView(APIView):
         try:
             return file_response(
                 job.file.name,
-                job.filename or str(job.id),
+                # older jobs kept the client's extension: serve the detected type's
+                inputs.fitting_filename(job.filename or str(job.id), job.content_type),
                 job.content_type,
                 storage=job.file.storage,
             )

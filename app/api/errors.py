@@ -105,3 +105,38 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     for key, value in headers.items():
         response[key] = value
     return response
+
+
+def _is_api_path(request: Any) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: Any, exception: Exception | None = None) -> Any:
+    """``handler404``: the API's error shape (``not_found``) under /api/, else Django's page.
+
+    Covers what never reaches a DRF view: unknown /api/ paths and path parameters
+    that do not match their converter (a job id that is not a UUID, page ``x``).
+    """
+    if _is_api_path(request):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": "No such resource."}}, status=404
+        )
+    from django.views.defaults import page_not_found as django_page_not_found
+
+    return django_page_not_found(request, exception)
+
+
+def server_error(request: Any) -> Any:
+    """``handler500``: the API's error shape (``internal_error``) under /api/, else Django's."""
+    if _is_api_path(request):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            {"error": {"code": "internal_error", "message": "Internal server error."}},
+            status=500,
+        )
+    from django.views.defaults import server_error as django_server_error
+
+    return django_server_error(request)

@@ -8,12 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import QueryDict
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from app import selectors
+from app.api import parsers
+from app.files import filename_problem
 from app.models import Job, Page
 
 # ---------------------------------------------------------------------------
@@ -36,6 +38,50 @@ class ErrorSerializer(serializers.Serializer):
 PSM_HELP = (
     "Tesseract page segmentation mode: 1 auto+OSD, 3 fully automatic (default), 4 one column, "
     "6 one uniform block, 7 one line, 8 one word, 11 sparse text, 13 raw line."
+)
+
+
+class LimitedJSONField(serializers.JSONField):
+    """A JSONField whose JSON text (a multipart form field) is parsed with the API's limits.
+
+    DRF's JSONField calls ``json.loads`` itself, so ~1,000 nested brackets in a
+    form field raised ``RecursionError`` (a 500); :func:`app.api.parsers.loads`
+    refuses nesting deeper than ``parsers.MAX_DEPTH`` with a validation error.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        is_text = self.binary or getattr(data, "is_json_string", False)
+        if is_text and isinstance(data, str | bytes):
+            try:
+                return parsers.loads(data)
+            except ValueError as exc:
+                raise serializers.ValidationError(f"Not valid JSON: {exc}") from None
+        return super().to_internal_value(data)
+
+
+class MetadataField(LimitedJSONField):
+    """``metadata``: a JSON object; empty (``""``, as an emptied form field sends it) is none."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and not data.strip():
+            return {}
+        return super().to_internal_value(data)
+
+
+# (field class, what it must be, test) for JSON values; the first matching class counts.
+_JSON_TYPES: tuple[tuple[type, str, Any], ...] = (
+    (serializers.BooleanField, "true or false", lambda v: isinstance(v, bool)),
+    (
+        serializers.IntegerField,
+        "an integer",
+        lambda v: (
+            not isinstance(v, bool)
+            and (isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
+        ),
+    ),
+    (serializers.JSONField, "a JSON object", lambda v: isinstance(v, dict)),
+    (serializers.ChoiceField, "a string", lambda v: isinstance(v, str)),
+    (serializers.CharField, "a string", lambda v: isinstance(v, str)),
 )
 
 
@@ -92,7 +138,7 @@ class OcrRequestSerializer(serializers.Serializer):
     service = serializers.CharField(
         required=False, max_length=100, help_text="Provider service name (UltraOCR)."
     )
-    metadata = serializers.JSONField(
+    metadata = MetadataField(
         required=False, help_text="A JSON object stored with the job and returned as given."
     )
     wait = serializers.IntegerField(
@@ -113,12 +159,59 @@ class OcrRequestSerializer(serializers.Serializer):
                         ]
                     }
                 )
+        if isinstance(data, QueryDict):
+            # A form field given twice: DRF would silently take the last value.
+            repeated = sorted(k for k in data if len(data.getlist(k)) > 1)
+            if repeated:
+                raise serializers.ValidationError({repeated[0]: ["Given more than once."]})
+            # Form booleans are `true`/`false` (what the schema says and clients send),
+            # not every spelling DRF would take ("0", "off", "yes").
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if (
+                    isinstance(field, serializers.BooleanField)
+                    and isinstance(value, str)
+                    and value.lower() not in ("true", "false", "null", "")
+                ):
+                    raise serializers.ValidationError({name: ["Must be true or false."]})
+        elif isinstance(data, dict):
+            self._check_json_types(data)
         return super().to_internal_value(data)
+
+    def _check_json_types(self, data: dict[str, Any]) -> None:
+        """A JSON body's values have the JSON types the schema gives (``"psm": "6"`` or
+        ``"filename": 1`` are refused, not converted); form fields are all text."""
+        for name, value in data.items():
+            field = self.fields.get(name)
+            if field is None or value is None:  # null: the field's own allow_null decides
+                continue
+            for field_class, label, accepts in _JSON_TYPES:
+                if isinstance(field, field_class):
+                    if not accepts(value):
+                        raise serializers.ValidationError({name: [f"Must be {label}."]})
+                    break
+
+    def validate_filename(self, value: str) -> str:
+        problem = filename_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_image(self, value: Any) -> Any:
+        # The upload's own name (the part's Content-Disposition filename), as recorded
+        # when no ``filename`` is given: the same rule as ``filename``. ``client_name``
+        # is that name before Django drops the characters it cannot print
+        # (app.api.parsers.MultiPartParser).
+        name = getattr(value, "client_name", None) or getattr(value, "name", None) or ""
+        problem = filename_problem(name) if value is not None else None
+        if problem:
+            raise serializers.ValidationError(f"The uploaded file's name is refused: {problem}")
+        return value
 
     def validate_metadata(self, value: Any) -> dict[str, Any]:
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = parsers.loads(value)
             except ValueError:
                 raise serializers.ValidationError("metadata must be a JSON object.") from None
         if not isinstance(value, dict):
@@ -147,6 +240,69 @@ class OcrRequestSerializer(serializers.Serializer):
         attrs.setdefault("languages", settings.OCR_DEFAULT_LANGUAGES)
         attrs.setdefault("engine", settings.OCR_DEFAULT_ENGINE)
         return attrs
+
+
+# A 96x40 1-bit PNG reading "OCR": the JSON request example, valid as it is.
+EXAMPLE_PNG_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAGAAAAAoAQAAAAAp6MKUAAAAmklEQVR42s2QsQ3CQBAE5w8Lngh3ACXQAS6LwIEDF/Y"
+    "lUMLTwQdIGMv2EjxgB+Sw2dztnVbrxCzjN2CM/moZHmpuPWoAoyNcPrZ0jqEjBcCIbVqt8XnjjPb76+DuMxh46CqgeA1"
+    "LLW5ctk3QgTJU2gKxWdjKnEATNe8Eh7oce4oIoMQpuDjsJRme6giWADQ5DZs47SS5fyh+1hPDSzf4YBPokwAAAABJRU5E"
+    "rkJggg=="
+)
+
+# Valid values of the optional fields, shown in the schema so that Swagger UI's
+# "Try it out" sends a request that works as it comes (not "string" everywhere).
+OCR_OPTION_EXAMPLES: dict[str, Any] = {
+    "filename": "scan.png",
+    "languages": "eng",
+    "engine": "tesseract",
+    "psm": 3,
+    "oem": 3,
+    "pages": "1",
+    "rotate": "auto",
+    "deskew": False,
+    "clean": False,
+    "dpi": 300,
+    "pdf_text": "ocr",
+    "service": "idtypification",
+    "wait": 5,
+}
+
+
+class OcrUploadSerializer(OcrRequestSerializer):
+    """``POST /api/ocr/`` as ``multipart/form-data`` (documentation: the file in ``image``)."""
+
+    image = serializers.FileField(
+        help_text="The document: JPEG, PNG, TIFF, BMP, GIF, WebP or PDF (decided by content)."
+    )
+    image_base64 = None
+    image_url = None
+    metadata = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A JSON object as text, stored with the job and returned as given (empty: none).",
+    )
+
+    class Meta:
+        field_examples = {**OCR_OPTION_EXAMPLES, "metadata": '{"ref": "invoice-42"}'}
+        form_fields = True
+
+
+class OcrJsonSerializer(OcrRequestSerializer):
+    """``POST /api/ocr/`` as ``application/json`` (documentation: ``image_base64`` or
+    ``image_url``, exactly one)."""
+
+    image = None
+    metadata = serializers.DictField(
+        required=False, help_text="A JSON object stored with the job and returned as given."
+    )
+
+    class Meta:
+        field_examples = {
+            **OCR_OPTION_EXAMPLES,
+            "image_base64": EXAMPLE_PNG_BASE64,
+            "metadata": {"ref": "invoice-42"},
+        }
 
 
 # ---------------------------------------------------------------------------
@@ -209,6 +365,10 @@ class JobListSerializer(serializers.ModelSerializer):
         return job.owner.get_username() if job.owner_id else None
 
 
+# The Document of DESIGN.md's result schema; null until the job is done.
+JOB_RESULT_SCHEMA = {"type": "object", "additionalProperties": {}, "nullable": True}
+
+
 class JobSerializer(JobListSerializer):
     """A job with its text and result (the DESIGN.md schema) once done."""
 
@@ -222,7 +382,7 @@ class JobSerializer(JobListSerializer):
         fields = [*JobListSerializer.Meta.fields, "text", "result"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(JOB_RESULT_SCHEMA)
     def get_result(self, job: Job) -> dict[str, Any] | None:
         doc = selectors.job_document(job=job)
         return doc.to_dict() if doc else None
@@ -320,4 +480,8 @@ class HealthCheckSerializer(serializers.Serializer):
 
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "fail"])
-    checks = serializers.DictField(child=HealthCheckSerializer())
+    checks = serializers.DictField(
+        child=HealthCheckSerializer(),
+        required=False,
+        help_text="Each check by name; only for staff users and the metrics token.",
+    )

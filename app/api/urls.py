@@ -1,11 +1,8 @@
 from django.urls import path
-from rest_framework_simplejwt.views import (
-    TokenObtainPairView,
-    TokenRefreshView,
-    TokenVerifyView,
-)
+from rest_framework_simplejwt.views import TokenRefreshView, TokenVerifyView
 
 from app.api import downloads, views
+from app.throttles import LoginTokenObtainPairView
 
 urlpatterns = [
     path("ocr/", views.OcrCreateView.as_view(), name="api-ocr-create"),
@@ -29,7 +26,7 @@ urlpatterns = [
     path("health/live/", views.HealthView.as_view(live=True), name="api-health-live"),
     path("register/", views.RegisterView.as_view(), name="api-register"),
     path("logout/", views.LogoutView.as_view(), name="api-logout"),
-    path("token_obtain_pair/", TokenObtainPairView.as_view(), name="api-token-obtain-pair"),
+    path("token_obtain_pair/", LoginTokenObtainPairView.as_view(), name="api-token-obtain-pair"),
     path("token_refresh/", TokenRefreshView.as_view(), name="api-token-refresh"),
     path("token_verify/", TokenVerifyView.as_view(), name="api-token-verify"),
 ]

@@ -8,10 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,15 +21,19 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from app import selectors, services
 from app.api import health as health_checks
+from app.api import parsers
 from app.api.filters import JobFilter, NullsLastOrderingFilter
 from app.api.serializers import (
+    EXAMPLE_PNG_BASE64,
     EngineSerializer,
     ErrorSerializer,
     HealthSerializer,
     JobListSerializer,
     JobSerializer,
     LogoutSerializer,
+    OcrJsonSerializer,
     OcrRequestSerializer,
+    OcrUploadSerializer,
     PageSerializer,
     RegisterSerializer,
 )
@@ -61,25 +66,42 @@ class OcrPermission(permissions.BasePermission):
 
 def _max_body_bytes() -> int:
     # base64 grows data by 4/3; leave room for the other JSON fields.
-    return settings.OCR_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+    return parsers.ocr_body_limit()
 
 
 class OcrCreateView(APIView):
     """Submit a document for OCR."""
 
     permission_classes = [OcrPermission]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [parsers.MultiPartParser, FormParser, parsers.OcrJSONParser]
 
     @extend_schema(
         operation_id="ocr_create",
         request={
-            "multipart/form-data": OcrRequestSerializer,
-            "application/json": OcrRequestSerializer,
+            "multipart/form-data": OcrUploadSerializer,
+            "application/json": OcrJsonSerializer,
         },
         parameters=[
             OpenApiParameter(
-                "wait", int, description="Seconds (0-30) to wait for the result before answering."
+                "wait",
+                {"type": "integer", "minimum": 0, "maximum": 30},
+                description="Seconds (0-30) to wait for the result before answering.",
+                # The body's ``wait`` wins when both are given.
+                examples=[OpenApiExample("no waiting", value=0)],
             )
+        ],
+        examples=[
+            OpenApiExample(
+                "base64 PNG",
+                value={
+                    "image_base64": EXAMPLE_PNG_BASE64,
+                    "languages": "eng",
+                    "metadata": {"ref": "invoice-42"},
+                    "wait": 5,
+                },
+                request_only=True,
+                media_type="application/json",
+            ),
         ],
         responses={
             200: OpenApiResponse(JobSerializer, description="Finished within `wait` seconds."),
@@ -97,16 +119,22 @@ class OcrCreateView(APIView):
                 f"{settings.OCR_MAX_UPLOAD_BYTES:,} bytes.",
                 field="image",
             )
-        data = request.data
-        if "wait" in request.query_params and "wait" not in data:
-            data = data.copy() if hasattr(data, "copy") else dict(data)
-            data["wait"] = request.query_params["wait"]
-        serializer = OcrRequestSerializer(data=data)
+        # request.data is used as parsed: copying a QueryDict deep-copies its uploads,
+        # and an upload spooled to a temporary file cannot be copied (a 500).
+        serializer = OcrRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        wait = serializer.validated_data.get("wait")
+        if "wait" in request.query_params:
+            # ``?wait=`` is checked by the body field's own rules (0-30 s), even when
+            # the body's ``wait`` wins: an invalid parameter is never silently ignored.
+            try:
+                query_wait = serializer.fields["wait"].run_validation(request.query_params["wait"])
+            except ValidationError as exc:
+                raise ValidationError({"wait": exc.detail}) from None
+            wait = query_wait if wait is None else wait
         job = services.job_create(
             owner=request.user, request=self._job_request(serializer.validated_data)
         )
-        wait = serializer.validated_data.get("wait", 0)
         if wait:
             job = self._wait(job, min(wait, settings.OCR_MAX_WAIT_SECONDS))
         code = status.HTTP_200_OK if job.is_finished else status.HTTP_202_ACCEPTED
@@ -215,7 +243,14 @@ class OcrPageDetailView(APIView):
         return Response(PageSerializer(page).data)
 
 
-@extend_schema(tags=["ocr"], responses={200: JobListSerializer(many=True), **_pick(400, 401)})
+@extend_schema(
+    tags=["ocr"],
+    responses={
+        200: JobListSerializer(many=True),
+        **_pick(400, 401),
+        404: OpenApiResponse(ErrorSerializer, description="No such `page` of results."),
+    },
+)
 class HistoryView(generics.ListAPIView):
     """The caller's jobs, newest first (staff: everyone's).
 
@@ -263,22 +298,35 @@ class HealthView(APIView):
     """Readiness (database, broker, Tesseract, workers, disk): 200 when all pass, else 503.
 
     Liveness (``/api/health/live/`` or ``?live=1``) checks only that the process answers.
+    Everyone gets the status; the checks' details only staff users and the bearer of
+    the metrics token (``health.may_see_details``): they name paths, hosts and versions.
     """
 
     permission_classes = [permissions.AllowAny]
-    authentication_classes: list[Any] = []
+    # A bad credential only hides the details: it never turns the status into a 401.
+    authentication_classes = health_checks.AUTHENTICATION_CLASSES
     throttle_classes: list[Any] = []
     live = False
 
-    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["health"])
+    @extend_schema(
+        responses={200: HealthSerializer, 503: HealthSerializer},
+        tags=["health"],
+        auth=health_checks.OPENAPI_AUTH,
+        description=(
+            "`status` for everyone; `checks` only for staff users and for "
+            "`Authorization: Bearer <OCR_METRICS_TOKEN>`."
+        ),
+    )
     def get(self, request: Request) -> Response:
         if self.live or request.query_params.get("live"):
-            return Response({"status": "ok", "checks": {}})
+            return Response({"status": "ok"})
         checks = health_checks.run_checks()
         ok = all(c["ok"] for c in checks.values())
+        body: dict[str, Any] = {"status": "ok" if ok else "fail"}
+        if health_checks.may_see_details(request):
+            body["checks"] = checks
         return Response(
-            {"status": "ok" if ok else "fail", "checks": checks},
-            status=status.HTTP_200_OK if ok else status.HTTP_503_SERVICE_UNAVAILABLE,
+            body, status=status.HTTP_200_OK if ok else status.HTTP_503_SERVICE_UNAVAILABLE
         )
 
 

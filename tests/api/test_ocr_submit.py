@@ -75,7 +75,8 @@ def test_the_type_comes_from_the_content_not_the_name(auth_client, png):
     response = auth_client.post(URL, {"image": upload(png, "photo.jpg", "image/jpeg")})
     assert response.status_code == 202
     assert response.json()["content_type"] == "image/png"
-    assert response.json()["filename"] == "photo.jpg"
+    # the stored name takes the detected type's extension (inputs.fitting_filename)
+    assert response.json()["filename"] == "photo.png"
 
 
 def test_json_base64_bare_and_data_uri(auth_client, png):
