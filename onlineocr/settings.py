@@ -506,6 +506,9 @@ OCR_METRICS_ALLOW = env_list("OCR_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
 OCR_HEALTH_WORKER_TIMEOUT = env_float("OCR_HEALTH_WORKER_TIMEOUT", 1.0)
 OCR_HEALTH_MIN_FREE_MB = env_int("OCR_HEALTH_MIN_FREE_MB", 200)
 OCR_HEALTH_REQUIRE_WORKER = env_bool("OCR_HEALTH_REQUIRE_WORKER", True)
+# Seconds a process keeps the public /api/health/ status (checks run at most once per
+# window however many anonymous calls come); staff and the metrics token get fresh checks.
+OCR_HEALTH_PUBLIC_CACHE_SECONDS = env_float("OCR_HEALTH_PUBLIC_CACHE_SECONDS", 5.0)
 if env_str("OCR_LOG_FORMAT", "plain") == "json":
     LOGGING["formatters"]["json"] = {"()": "app.logjson.JsonFormatter"}
     LOGGING["handlers"]["console"]["formatter"] = "json"

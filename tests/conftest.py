@@ -38,6 +38,8 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     django_settings.OCR_PROVIDER_QUEUE = TEST_QUEUE
     django_settings.OCR_EXTRA_ENGINES = EXTRA_ENGINES
     django_settings.MEDIA_ROOT = str(media)
+    # Every health test sees fresh checks (the public status is otherwise kept 5 s).
+    django_settings.OCR_HEALTH_PUBLIC_CACHE_SECONDS = 0
     registry.reset()
     yield
     registry.reset()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -126,6 +127,34 @@ def run_checks() -> dict[str, dict[str, Any]]:
         "workers": _timed(check_workers),
         "disk": _timed(check_disk),
     }
+
+
+_public_lock = threading.Lock()
+_public_status: tuple[float, bool] | None = None  # (monotonic time, all checks passed)
+
+
+def public_ok() -> bool:
+    """Whether every check passes, for callers who see only the status.
+
+    The answer is kept ``OCR_HEALTH_PUBLIC_CACHE_SECONDS`` (default 5 s) per
+    process: the checks open a broker connection and ping the workers (up to
+    ``OCR_HEALTH_WORKER_TIMEOUT`` s), and the public endpoint is unauthenticated
+    and unthrottled (load balancers probe it), so a flood of anonymous calls
+    runs them at most once per window instead of once per call. Staff and the
+    metrics token always get fresh checks (:func:`run_checks`). 0 turns it off.
+    """
+    global _public_status
+    ttl = settings.OCR_HEALTH_PUBLIC_CACHE_SECONDS
+    if ttl <= 0:
+        _public_status = None
+        return all(c["ok"] for c in run_checks().values())
+    with _public_lock:
+        now = time.monotonic()
+        if _public_status is not None and now - _public_status[0] < ttl:
+            return _public_status[1]
+        ok = all(c["ok"] for c in run_checks().values())
+        _public_status = (time.monotonic(), ok)
+        return ok
 
 
 def presents_metrics_token(request: HttpRequest | Request) -> bool:

@@ -284,7 +284,12 @@ class OcrUploadSerializer(OcrRequestSerializer):
     )
 
     class Meta:
-        field_examples = {**OCR_OPTION_EXAMPLES, "metadata": '{"ref": "invoice-42"}'}
+        # An empty ``filename`` keeps the chosen file's own name.
+        field_examples = {
+            **OCR_OPTION_EXAMPLES,
+            "filename": "",
+            "metadata": '{"ref": "invoice-42"}',
+        }
         form_fields = True
 
 

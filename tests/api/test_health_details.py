@@ -45,6 +45,20 @@ def test_anonymous_callers_get_fail_only_when_a_check_fails(api_client, settings
     assert _leaks(response.content.decode(), settings) == []
 
 
+def test_the_public_status_is_kept_a_few_seconds_and_staff_get_fresh_checks(api_client, settings):
+    """Anonymous calls within the window reuse the last status (the checks ping the
+    broker and the workers: a flood of them must not run them per call); the metrics
+    token sees the checks as they are now."""
+    settings.OCR_HEALTH_PUBLIC_CACHE_SECONDS = 60
+    assert api_client.get("/api/health/").status_code == 200
+    settings.OCR_HEALTH_MIN_FREE_MB = 10**12  # the disk check now fails
+    assert api_client.get("/api/health/").json() == {"status": "ok"}
+    fresh = APIClient(HTTP_AUTHORIZATION=f"Bearer {TOKEN}").get("/api/health/")
+    assert fresh.status_code == 503 and fresh.json()["checks"]["disk"]["ok"] is False
+    settings.OCR_HEALTH_PUBLIC_CACHE_SECONDS = 0
+    assert api_client.get("/api/health/").status_code == 503
+
+
 def test_ordinary_users_get_the_status_only(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
