@@ -203,7 +203,8 @@ def inspect_pdf(
         try:
             effective_dpi(w_pt, h_pt, dpi, max_pixels, min_dpi=min_dpi)
         except OcrError as exc:
-            refused = OcrError(exc.code, f"Page {number}: {exc.message}", field=field)
+            message = exc.message[:1].lower() + exc.message[1:]
+            refused = OcrError(exc.code, f"Page {number}: {message}", field=field)
             refused.page = number
             raise refused from None
     w_pt, h_pt = sizes[0]
@@ -240,8 +241,8 @@ def effective_dpi(
         w, h = _render_size(width_pt, height_pt, dpi)
         raise OcrError(
             "too_many_pixels",
-            f"The page is {width_pt:,.0f} x {height_pt:,.0f} pt: {w:,}x{h:,} = {w * h:,} "
-            f"pixels even at {dpi} DPI; the limit is {max_pixels:,}.",
+            f"The page is {width_pt:,.0f} x {height_pt:,.0f} pt, {w:,} x {h:,} = {w * h:,} "
+            f"pixels even at {dpi} DPI; the limit is {max_pixels:,} pixels.",
             field="image",
         )
     return dpi
@@ -413,7 +414,11 @@ def render_pages(
             page = _load_page(pdf, number)
             try:
                 w_pt, h_pt = page.get_size()
-                used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+                try:
+                    used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+                except OcrError as exc:
+                    exc.page = number  # the job's error names the page
+                    raise
                 check_page_images(page, number, max_pixels)
                 bitmap = page.render(
                     scale=used / 72.0,
@@ -490,7 +495,11 @@ def page_text_layer(
         page = _load_page(pdf, page_number)
         try:
             w_pt, h_pt = page.get_size()
-            used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+            try:
+                used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+            except OcrError as exc:
+                exc.page = page_number  # the job's error names the page
+                raise
             check_page_images(page, page_number, max_pixels)
             width, height = _render_size(w_pt, h_pt, used)
             textpage = page.get_textpage()
