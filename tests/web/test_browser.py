@@ -7,29 +7,23 @@ go to ``screenshots/`` (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, wait_for_job
+from tests.conftest import wait_for_job
 from tests.factories import PASSWORD, UserFactory
 from tests.imaging import render_text
+from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = ROOT / "screenshots"
 MIN_WORD_BOXES = 25  # the rendered paragraph has 32 words
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (make system-test installs them)",
-    ),
+    requires_chromium,
 ]
 
 
@@ -41,36 +35,17 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[object]:
     """One headless Chromium for the module, with a fresh profile and a download folder."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
+    driver = start_chromium(
+        tmp_path_factory.mktemp("chromium-profile"),
+        prefs={
             "download.default_directory": str(downloads),
             "download.prompt_for_download": False,
             "safebrowsing.enabled": False,
         },
     )
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     driver.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
     )
-    driver.set_page_load_timeout(30)
-    SCREENSHOTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()
 
@@ -92,18 +67,7 @@ def shot(browser) -> Callable[[str], Path]:
     return save
 
 
-def _wait(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # element not there yet, stale, ...
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}: {last}")
+_wait = wait_for
 
 
 def _wait_image(browser, selector: str) -> None:
