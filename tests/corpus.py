@@ -3,7 +3,8 @@
 Each builder returns the bytes of a real file (hand-written headers, or Pillow,
 reportlab and pypdf output) shaped to attack one check of the upload path:
 decompression bombs in every accepted format (a declared size far over the
-pixel limit behind a few hundred bytes of data), PDFs that lie about their
+pixel limit behind a few hundred bytes of data), images and PDF pages with a
+side longer than Tesseract reads (32,767 px), PDFs that lie about their
 pages or their page size, truncated files, polyglots, encrypted PDFs, and
 bodies that are not what they claim to be. Used by
 ``tests/api/test_bad_input_corpus.py``.
@@ -153,6 +154,32 @@ def webp_bomb(width: int = 16_384, height: int = 16_384) -> bytes:
     payload = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 27
     chunk = b"VP8L" + struct.pack("<I", len(payload)) + payload
     return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+def long_png(width: int = 60_000, height: int = 30) -> bytes:
+    """A real blank grey PNG of ``width`` x ``height`` px (Pillow; ~2 KB).
+
+    1.8 MP by default, far within the pixel limit, but a side over the 32,767 px
+    Tesseract reads (``app.pipeline.frames.MAX_SIDE``).
+    """
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def long_tiff_on_page_2(width: int = 40_000, height: int = 20) -> bytes:
+    """A real two-page TIFF (Pillow, Deflate): a small text page, then a blank
+    ``width`` x ``height`` px strip (a side over 32,767 px, 0.8 MP)."""
+    first = render_text(["First page"]).image.convert("L")
+    buf = io.BytesIO()
+    first.save(
+        buf,
+        "TIFF",
+        save_all=True,
+        append_images=[Image.new("L", (width, height), 255)],
+        compression="tiff_adobe_deflate",
+    )
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ import shutil
 import struct
 import subprocess
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -56,6 +57,7 @@ from PIL import Image
 
 from app.engines.base import EngineInfo, EngineOptions
 from app.errors import OcrError
+from app.pipeline.frames import check_sides
 from app.pipeline.schema import Block, Line, Page, Word
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,12 @@ TESSDATA_LSTM = 17
 _MAX_TESSDATA_ENTRIES = 1000
 #: Modes that run OSD inside recognition (handled by the CLI backend, see module doc).
 OSD_PSM = frozenset({1, 12})
+#: ``Recognize()`` returning False before this share of the timeout has passed is
+#: a page Tesseract refused (``invalid_image``), not a ``timeout``: its monitor
+#: only cancels once the deadline is reached.
+TIMEOUT_SHARE = 0.9
+#: Message of a page Tesseract gave up on without a timeout (both backends).
+UNREADABLE = "Tesseract could not read this page."
 
 
 @functools.cache
@@ -433,8 +441,18 @@ class TesseractEngine:
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
     ) -> Page:
-        """OCR ``image``; boxes are in its pixels. Raises ``OcrError`` (``timeout``...)."""
+        """OCR ``image``; boxes are in its pixels.
+
+        Raises ``OcrError``: ``too_many_pixels`` for an image with a side over
+        :data:`~app.pipeline.frames.MAX_SIDE` pixels (32,767; Tesseract's
+        ``FindLines`` refuses it, so it is never handed over), ``timeout`` when
+        the page took ``options.timeout`` seconds, ``invalid_image`` when
+        Tesseract gave up on the page before that (:data:`TIMEOUT_SHARE`; the
+        CLI: a non-zero exit), ``engine_crash`` when the CLI was killed by a
+        signal, and the :meth:`check_options` errors.
+        """
         self.check_options(options)
+        check_sides(image.width, image.height, field=None, what="page")
         if image.mode not in ("L", "RGB", "1"):
             image = image.convert("RGB")
         psm = options.psm if options.psm is not None else 3
@@ -458,12 +476,10 @@ class TesseractEngine:
                 # Unknown DPI: 0 makes Tesseract estimate it from the text size, as the
                 # CLI does for a file without one.
                 api.SetSourceResolution(int(options.dpi) if options.dpi else 0)
+                started = time.monotonic()
                 ok = api.Recognize(timeout=int(options.timeout * 1000))
                 if not ok:
-                    raise OcrError(
-                        "timeout",
-                        f"Tesseract did not finish the page within {options.timeout:g} s.",
-                    )
+                    raise _recognize_failed(time.monotonic() - started, options.timeout)
                 return api.GetTSVText(0)
             finally:
                 api.Clear()
@@ -485,7 +501,15 @@ class TesseractEngine:
                 config=config,
                 timeout=options.timeout,
             )
-        except RuntimeError as exc:  # pytesseract's timeout
+        except pytesseract.TesseractError as exc:  # a RuntimeError too: caught first
+            status, message = exc.args[0] if exc.args else None, " ".join(map(str, exc.args[1:]))
+            log.warning("tesseract exited with %s: %s", status, message[:500])
+            if isinstance(status, int) and status < 0:  # killed by a signal
+                raise OcrError(
+                    "engine_crash", f"Tesseract stopped with signal {-status} on this page."
+                ) from exc
+            raise OcrError("invalid_image", UNREADABLE) from exc
+        except RuntimeError as exc:  # pytesseract's timeout ("Tesseract process timeout")
             raise OcrError(
                 "timeout", f"Tesseract did not finish the page within {options.timeout:g} s."
             ) from exc
@@ -498,6 +522,22 @@ class TesseractEngine:
                 if slot.users == 0:
                     slot.api.End()
             self._slots.clear()
+
+
+def _recognize_failed(elapsed: float, timeout: float) -> OcrError:
+    """The error for ``Recognize()`` returning False after ``elapsed`` of ``timeout`` seconds.
+
+    ``TessBaseAPI::Recognize`` (tesseract src/api/baseapi.cpp) fails when
+    ``FindLines`` does (no image, or a side over ``MAX_INT16``: "Image too
+    large", see :data:`~app.pipeline.frames.MAX_SIDE`) or when recognition is
+    cancelled by its monitor, which tesserocr sets to ``timeout``
+    milliseconds. So a failure well before the deadline (under
+    :data:`TIMEOUT_SHARE` of it) is Tesseract refusing the page
+    (``invalid_image``), and only one at the deadline is a ``timeout``.
+    """
+    if timeout and elapsed >= TIMEOUT_SHARE * timeout:
+        return OcrError("timeout", f"Tesseract did not finish the page within {timeout:g} s.")
+    return OcrError("invalid_image", UNREADABLE)
 
 
 def build(config: Mapping[str, Any]) -> TesseractEngine:

@@ -4,12 +4,46 @@ Policy: every frame of a TIFF is a page; for animated formats (GIF, WebP,
 PNG) only the first frame is used, as a browser would show it. Pages are
 converted to ``L`` or ``RGB`` (:func:`to_ocr_mode`); decoding them one at a
 time is :func:`app.pipeline.inputs.iter_image_pages`. Pure functions, no Django.
+
+A page has at most :data:`MAX_SIDE` pixels a side (:func:`check_sides`):
+submission (``inputs``), PDF rendering (``pdf``), preprocessing
+(``preprocess``) and the Tesseract engine all hold pages to it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageChops
+
+from app.errors import OcrError
+
+#: Longest side, in pixels, of a page image OCR can read. Tesseract refuses a
+#: wider or taller one: ``TessBaseAPI::FindLines`` (tesseract src/api/baseapi.cpp)
+#: prints "Image too large: (W, H)" and returns -1, so that ``Recognize()``
+#: fails the page, when ``ImageWidth() > MAX_INT16 || ImageHeight() > MAX_INT16``
+#: (MAX_INT16 = 32767, src/ccutil/host.h). Measured with Debian's tesseract
+#: 5.3.0: a 32767 x 20 px image is read, a 32768 x 20 px one is refused. The
+#: pixel budget (``OCR_MAX_PIXELS``) does not catch it: 60000 x 30 px is 1.8 MP.
+MAX_SIDE = 32_767
+
+
+def check_sides(
+    width: int, height: int, *, field: str | None = "image", what: str = "image"
+) -> None:
+    """Raise ``OcrError("too_many_pixels")`` (413) when a side of a ``width`` x
+    ``height`` px image exceeds :data:`MAX_SIDE` pixels.
+
+    ``what`` names the thing in the message (``"image"``, ``"page"``):
+    "The image is 60,000 x 30 px; the longest side OCR can read is 32,767 px."
+    """
+    if max(width, height) > MAX_SIDE:
+        raise OcrError(
+            "too_many_pixels",
+            f"The {what} is {width:,} x {height:,} px; "
+            f"the longest side OCR can read is {MAX_SIDE:,} px.",
+            field=field,
+        )
+
 
 #: Formats whose frames are pages; everything else contributes its first frame.
 MULTIPAGE_FORMATS = frozenset({"TIFF"})

@@ -6,7 +6,8 @@ page images one at a time.
 
 Errors (``OcrError`` codes, DESIGN.md): ``invalid_image`` (empty, truncated,
 undecodable, bad base64), ``unsupported_format``, ``file_too_large``,
-``too_many_pixels``, ``too_many_pages``, ``invalid_pdf``, ``encrypted_pdf``.
+``too_many_pixels`` (over ``max_pixels``, or a side over
+:data:`frames.MAX_SIDE` pixels), ``too_many_pages``, ``invalid_pdf``, ``encrypted_pdf``.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ def _open_image(source: bytes | str | Path | IO[bytes], field: str) -> Image.Ima
 
 
 def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
+    """Refuse the current frame, from its declared size (nothing decoded), when it
+    has no pixels (``invalid_image``), more than ``max_pixels`` pixels, or a side
+    over :data:`frames.MAX_SIDE` pixels (``too_many_pixels``, 413)."""
     width, height = im.size
     if width <= 0 or height <= 0:
         raise OcrError("invalid_image", "The image has no pixels.", field=field)
@@ -112,6 +116,7 @@ def _check_pixels(im: Image.Image, max_pixels: int, field: str) -> None:
             f"the limit is {max_pixels:,}.",
             field=field,
         )
+    frames.check_sides(width, height, field=field)
 
 
 @contextlib.contextmanager
@@ -166,15 +171,17 @@ def inspect_document(
 
     Images are checked for completeness (:func:`_check_complete`: truncated
     files are refused at submission) after their declared size was checked
-    against ``max_pixels`` (so a
-    30000x30000 PNG of a few KB is refused before any pixel is decoded).
+    against ``max_pixels`` and its sides against :data:`frames.MAX_SIDE`
+    pixels, the longest Tesseract reads (so a 30000x30000 PNG of a few KB,
+    or a 60000x30 one, is refused before any pixel is decoded).
     Each frame of a multi-page TIFF is checked the same way. ``max_bytes``
     bounds the file size in bytes, ``max_pages`` the number of pages.
 
     PDFs: ``page_count`` is the number of pages pdfium can really read, not
     the declared ``/Count`` (:func:`app.pipeline.pdf.page_sizes`), and every
     page's size (points, read without rendering) must fit ``max_pixels``
-    pixels when rendered at ``pdf_dpi`` lowered as far as ``pdf_min_dpi``
+    pixels and :data:`frames.MAX_SIDE` pixels a side when rendered at
+    ``pdf_dpi`` lowered as far as ``pdf_min_dpi``
     (``OCR_PDF_DPI`` / ``OCR_PDF_MIN_DPI``), else ``too_many_pixels`` (413)
     naming the page. ``width``/``height`` are page 1's pixels as rendered.
     """

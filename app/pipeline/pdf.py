@@ -8,12 +8,14 @@ images in pixels, resolutions in DPI (pixels per inch).
 * :func:`page_sizes` sizes the pages pdfium can really read (a PDF's
   ``/Count`` is a claim, not a fact) without loading or rendering them;
   :func:`inspect_pdf` refuses at submission a page that would not fit
-  ``max_pixels`` even at ``min_dpi`` (``too_many_pixels``).
+  ``max_pixels``, or :data:`frames.MAX_SIDE` pixels a side, even at
+  ``min_dpi`` (``too_many_pixels``).
 * :func:`render_pages` rasterises the selected pages ONE at a time: each
   page and its bitmap are closed before the next page is loaded, so memory
   stays flat whatever the page count. Huge pages get a lower DPI instead of a
-  pixel bomb (``max_pixels``), and no page is ever rendered over
-  ``max_pixels``, whatever size the PDF declares: peak memory per page is
+  pixel bomb (``max_pixels``), long ones instead of a side Tesseract refuses
+  (:data:`frames.MAX_SIDE`), and no page is ever rendered over either,
+  whatever size the PDF declares: peak memory per page is
   about 7 bytes per pixel (pdfium's 3-byte RGB bitmap, then Pillow's 4-byte
   copy), ~420 MB at 60 MP. Nor does a page whose embedded images declare
   more than ``max_pixels`` pixels each (:func:`check_page_images`): pdfium
@@ -193,7 +195,8 @@ def inspect_pdf(
     :func:`render_pages` would render it at ``dpi`` under ``max_pixels``.
 
     EVERY page is checked, from its size in points (nothing is rendered): a
-    page that exceeds ``max_pixels`` even at ``min_dpi`` raises
+    page that exceeds ``max_pixels``, or :data:`frames.MAX_SIDE` pixels a
+    side, even at ``min_dpi`` (:func:`effective_dpi`) raises
     ``too_many_pixels`` (413, ``field``) naming it. ``max_pages`` bounds the
     real page count (``too_many_pages``). ``data`` is the PDF's bytes (or a
     path/file). Raises ``encrypted_pdf`` / ``invalid_pdf`` too.
@@ -222,30 +225,51 @@ def effective_dpi(
 ) -> int:
     """The DPI to render a ``width_pt`` x ``height_pt`` page (points) at: the
     highest DPI from ``min_dpi`` to ``dpi`` at which the bitmap pdfium renders
-    (:func:`_render_size`) has at most ``max_pixels`` pixels.
+    (:func:`_render_size`) has at most ``max_pixels`` pixels and no side over
+    :data:`frames.MAX_SIDE` pixels (32,767: the longest Tesseract reads, see
+    there). A 14400 x 1 pt strip (200 in long) is 60000 x 5 px at 300 DPI,
+    only 0.3 MP, so it is the side, not the pixel budget, that brings it down
+    to 163 DPI (32600 x 3 px).
 
-    ``max_pixels`` None or 0 means no limit. ``min_dpi`` is capped at ``dpi``.
-    Raises ``OcrError("too_many_pixels")`` (413) when the page exceeds
-    ``max_pixels`` even at ``min_dpi``: the render paths use ``min_dpi=1``
-    (a last guard: no bitmap over ``max_pixels`` is ever allocated), the
-    submission check the lowest useful DPI (``OCR_PDF_MIN_DPI``).
+    ``max_pixels`` None or 0 means no pixel limit (the side limit still
+    holds). ``min_dpi`` is capped at ``dpi``. Raises
+    ``OcrError("too_many_pixels")`` (413) when the page exceeds either limit
+    even at ``min_dpi``: the render paths use ``min_dpi=1`` (a last guard: no
+    bitmap over ``max_pixels`` or :data:`frames.MAX_SIDE` is ever allocated),
+    the submission check the lowest useful DPI (``OCR_PDF_MIN_DPI``).
     """
     dpi = max(1, int(dpi))
     floor = max(1, min(int(min_dpi), dpi))
-    if not max_pixels:
-        return dpi
-    area_in2 = max(width_pt, 1e-3) * max(height_pt, 1e-3) / (72.0 * 72.0)
-    while dpi > floor and _pixels(width_pt, height_pt, dpi) > max_pixels:
-        dpi = max(floor, min(dpi - 1, int(math.sqrt(max_pixels / area_in2))))
-    if _pixels(width_pt, height_pt, dpi) > max_pixels:
-        w, h = _render_size(width_pt, height_pt, dpi)
+    width_pt, height_pt = abs(width_pt), abs(height_pt)
+    # Highest DPI whose longest side fits: ceil(side_pt * dpi / 72) <= MAX_SIDE.
+    side_dpi = int(frames.MAX_SIDE * 72.0 / max(width_pt, height_pt, 1e-3))
+    dpi = max(floor, min(dpi, side_dpi))
+    while dpi > floor and _longest(width_pt, height_pt, dpi) > frames.MAX_SIDE:
+        dpi -= 1  # float rounding only: at most a step or two
+    if max_pixels:
+        area_in2 = max(width_pt, 1e-3) * max(height_pt, 1e-3) / (72.0 * 72.0)
+        while dpi > floor and _pixels(width_pt, height_pt, dpi) > max_pixels:
+            dpi = max(floor, min(dpi - 1, int(math.sqrt(max_pixels / area_in2))))
+    w, h = _render_size(width_pt, height_pt, dpi)
+    if max_pixels and w * h > max_pixels:
         raise OcrError(
             "too_many_pixels",
             f"The page is {width_pt:,.0f} x {height_pt:,.0f} pt, {w:,} x {h:,} = {w * h:,} "
             f"pixels even at {dpi} DPI; the limit is {max_pixels:,} pixels.",
             field="image",
         )
+    if max(w, h) > frames.MAX_SIDE:
+        raise OcrError(
+            "too_many_pixels",
+            f"The page is {width_pt:,.0f} x {height_pt:,.0f} pt, {w:,} x {h:,} px even at "
+            f"{dpi} DPI; the longest side OCR can read is {frames.MAX_SIDE:,} px.",
+            field="image",
+        )
     return dpi
+
+
+def _longest(width_pt: float, height_pt: float, dpi: int) -> int:
+    return max(_render_size(width_pt, height_pt, dpi))
 
 
 def _pixels(width_pt: float, height_pt: float, dpi: int) -> int:
@@ -388,14 +412,16 @@ def render_pages(
     the rendered page is all grey: :func:`frames.grey_if_grey`) Pillow image
     on a white background, form fields drawn, of
     ``ceil(page_size_pt * dpi_used / 72)`` pixels; ``dpi_used`` is ``dpi``
-    or less for a page that would exceed ``max_pixels`` pixels. Only one page
+    or less for a page that would exceed ``max_pixels`` pixels or
+    :data:`frames.MAX_SIDE` pixels a side (:func:`effective_dpi`). Only one page
     is held by pdfium at a time.
 
     Raises ``encrypted_pdf`` / ``invalid_pdf`` (see :func:`open_pdf`),
     ``invalid_pages`` for a page out of range, ``invalid_pdf`` when a page
     cannot be loaded (``page_numbers`` None reads the real pages only,
     :func:`page_sizes`), and
-    ``too_many_pixels`` for a page over ``max_pixels`` even at 1 DPI (never
+    ``too_many_pixels`` for a page over ``max_pixels`` or
+    :data:`frames.MAX_SIDE` a side even at 1 DPI (never
     rendered; submission refuses those, see :func:`inspect_pdf`) or with an
     embedded image over ``max_pixels`` (:func:`check_page_images`; checked
     here only, as loading every page at submission would parse every content

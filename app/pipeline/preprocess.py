@@ -7,8 +7,9 @@ order (:func:`preprocess`):
    shows it. Not counted in ``rotation``.
 2. Scale decision: a known DPI below 200 is brought to ``target_dpi``; with
    no DPI, text whose lines are shorter than :data:`MIN_LINE_PX` pixels is
-   enlarged toward :data:`TARGET_LINE_PX`. At most :data:`MAX_SCALE` times
-   and ``max_pixels`` pixels. Images are never shrunk.
+   enlarged toward :data:`TARGET_LINE_PX`. At most :data:`MAX_SCALE` times,
+   ``max_pixels`` pixels and :data:`~app.pipeline.frames.MAX_SIDE` (32,767)
+   pixels a side, the longest Tesseract reads. Images are never shrunk.
 3. Orientation (``rotate="auto"``): Debian's ``tesseract IMG stdout --psm 0``
    (OSD) on a grey copy with at most :data:`OSD_MAX_SIDE` pixels a side;
    applied when ``Orientation confidence`` >= :data:`OSD_MIN_CONFIDENCE`.
@@ -18,8 +19,11 @@ order (:func:`preprocess`):
 4. Deskew (``deskew=True``): a projection-profile search on a binarised
    copy of at most :data:`ANALYSIS_MAX_SIDE` pixels, +-:data:`MAX_SKEW`
    degrees, 0.25 degree steps then 0.02 around the best; the image is rotated with white fill and
-   ``expand=True`` (so it grows a little).
-5. Upscaling by the factor chosen in step 2 (bicubic).
+   ``expand=True`` (so it grows a little). Not when the grown canvas would
+   have a side over ``MAX_SIDE`` pixels (:func:`_deskew_fits`): the page is
+   then read unrotated, ``skew`` 0.
+5. Upscaling by the factor chosen in step 2 (bicubic), lowered if need be so
+   that no side of the (deskewed) image exceeds ``MAX_SIDE`` pixels.
 6. ``clean=True``: 3x3 median denoise, then Otsu binarisation (``L`` image,
    0/255).
 
@@ -40,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
+
+from app.pipeline.frames import MAX_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +381,50 @@ def _choose_scale(
     if max_pixels:
         area = gray.width * gray.height * 1.1  # deskew's expand adds a little
         scale = min(scale, math.sqrt(max_pixels / max(area, 1.0)))
-    return max(1.0, round(scale, 3))
+    return max(1.0, _fit_side(scale, gray.size))
+
+
+def _fit_side(scale: float, size: tuple[int, int]) -> float:
+    """``scale`` rounded to 3 decimals, lowered (to the largest such value that
+    fits) when a side of an image of ``size`` (width, height in pixels) scaled
+    by it and rounded would exceed :data:`MAX_SIDE` pixels; at least 1.0
+    (never a shrink)."""
+    longest = max(size)
+    scale = round(scale, 3)
+    if round(longest * scale) > MAX_SIDE:
+        scale = math.floor(MAX_SIDE / max(longest, 1) * 1000) / 1000
+        while scale > 1.0 and round(longest * scale) > MAX_SIDE:
+            scale = round(scale - 0.001, 3)
+    return max(1.0, scale)
+
+
+def _expanded_size(size: tuple[int, int], skew: float) -> tuple[int, int]:
+    """The canvas (width, height in pixels) Pillow's ``rotate(-skew, expand=True)``
+    gives an image of ``size``: the bounding box of the turned corners."""
+    width, height = size
+    rad = math.radians(skew)
+    cos, sin = abs(math.cos(rad)), abs(math.sin(rad))
+    # Pillow rounds the turned corners' extent up (Image.rotate, expand): allow 1 px.
+    return math.ceil(width * cos + height * sin) + 1, math.ceil(width * sin + height * cos) + 1
+
+
+def _deskew_fits(size: tuple[int, int], skew: float) -> bool:
+    """True when rotating an image of ``size`` (pixels) by ``skew`` degrees with an
+    expanded canvas keeps both sides within :data:`MAX_SIDE` pixels.
+
+    The expanded canvas is ``w cos a + h sin a`` wide: at most about
+    ``h * h / (2 w)`` pixels wider than ``w`` (at ``tan a = h / w``), so ~51 px
+    for a 32767 x 1831 px page (60 MP, the default ``OCR_MAX_PIXELS``) at 3.2
+    degrees. When it would not fit, :func:`preprocess` skips the rotation
+    rather than shrink the page to fit (which would lower its resolution, its
+    ``dpi`` with it, against the rule that pages are never shrunk) or crop
+    its corners (which loses ink): the page is read as given, and ``skew``
+    says 0 because it was not turned. Only a page whose long side is already
+    within a few dozen pixels of the limit is affected, and Tesseract copes
+    with small tilts on its own (tests/pipeline/test_preprocess.py: it
+    suffers from about 6 degrees).
+    """
+    return max(_expanded_size(size, skew)) <= MAX_SIDE
 
 
 def _deskew(image: Image.Image, skew: float) -> Image.Image:
@@ -421,8 +470,10 @@ def preprocess(
     ``source_dpi``: the file's resolution in DPI (None if unknown), overridden
     by ``options.dpi``. ``tessdata_dir``: where ``osd.traineddata`` lives
     (None skips orientation). ``max_pixels``: the prepared image's pixel
-    budget (upscaling stops there). Never raises for image content; returns
-    a :class:`Prepared`.
+    budget (upscaling stops there). Neither upscaling nor deskew makes a side
+    exceed :data:`MAX_SIDE` pixels (an image given with a longer side keeps
+    it: the engine refuses it). Never raises for image content; returns a
+    :class:`Prepared`.
     """
     options = options or PreprocessOptions()
     image = ImageOps.exif_transpose(image) or image
@@ -457,10 +508,11 @@ def preprocess(
     skew = 0.0
     if options.deskew:
         angle = round(detect_skew(gray, mask=analysis[0] if analysis else None), 2)
-        if abs(angle) >= MIN_SKEW:
+        if abs(angle) >= MIN_SKEW and _deskew_fits(image.size, angle):
             skew = angle
             image = _deskew(image, angle)
 
+    scale = _fit_side(scale, image.size)  # deskew's expanded canvas is a little larger
     if scale > 1.0:
         size = (round(image.width * scale), round(image.height * scale))
         image = image.resize(size, Image.Resampling.BICUBIC)

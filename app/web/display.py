@@ -44,7 +44,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_image": "The file could not be read as an image or PDF.",
     "unsupported_format": "This file type is not supported.",
     "file_too_large": "The file is larger than the upload limit.",
-    "too_many_pixels": "The image has too many pixels.",
+    "too_many_pixels": "The image has too many pixels, or a side too long to read.",
     "too_many_pages": "The document has too many pages.",
     "url_unreachable": "The address could not be reached.",
     "url_forbidden": "That address is not allowed.",

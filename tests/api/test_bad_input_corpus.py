@@ -255,6 +255,47 @@ BOMBS = [
     ),
 ]
 
+# A side over 32,767 px, the longest Tesseract reads (app.pipeline.frames.MAX_SIDE),
+# within the 60 MP pixel limit: before, accepted and failed by the worker as a
+# false ``timeout`` after ~1 s.
+LONG = [
+    Case(
+        "long-png-60000x30",
+        multipart(corpus.long_png, "strip.png"),
+        413,
+        "too_many_pixels",
+        "image",
+    ),
+    Case(
+        "long-png-30x60000",
+        multipart(lambda: corpus.long_png(30, 60_000), "strip.png"),
+        413,
+        "too_many_pixels",
+        "image",
+    ),
+    Case(
+        "long-png-1200000x4",
+        multipart(lambda: corpus.long_png(1_200_000, 4), "strip.png"),
+        413,
+        "too_many_pixels",
+        "image",
+    ),
+    Case("long-png-base64", as_base64(corpus.long_png), 413, "too_many_pixels"),
+    Case(
+        "long-tiff-40000x20-on-page-2",
+        multipart(corpus.long_tiff_on_page_2, "strip.tif"),
+        413,
+        "too_many_pixels",
+        "image",
+    ),
+    Case(  # 40000 px long even at the lowest DPI pages are rendered at (72): 0.4 MP
+        "long-pdf-40000x10pt-too-long-at-72dpi",
+        multipart(lambda: corpus.hand_pdf([(40_000, 10)]), "strip.pdf"),
+        413,
+        "too_many_pixels",
+    ),
+]
+
 PAGES = [
     # Real defaults: OCR_MAX_PAGES is 500.
     Case(
@@ -513,7 +554,7 @@ NAMES = [
     ),
 ]
 
-CORPUS = [*BOMBS, *PAGES, *BROKEN, *OVERSIZE, *OPTIONS, *URLS, *METADATA, *NAMES]
+CORPUS = [*BOMBS, *LONG, *PAGES, *BROKEN, *OVERSIZE, *OPTIONS, *URLS, *METADATA, *NAMES]
 
 
 @pytest.mark.parametrize("case", _case_params(CORPUS))
@@ -589,6 +630,42 @@ def test_pdf_declaring_400_pages_counts_one(auth_client):
     assert body["content_type"] == "application/pdf"
     assert body["page_count"] == 1, body
     assert Job.objects.get(pk=body["id"]).page_count == 1
+
+
+def test_long_refusals_say_which_side_is_too_long(auth_client):
+    """The message gives the size and the limit, for an image and for a PDF page."""
+    response = auth_client.post(URL, {"image": upload(corpus.long_png(), "strip.png")})
+    error = assert_error(response, 413, "too_many_pixels", "image")
+    assert error["message"] == (
+        "The image is 60,000 x 30 px; the longest side OCR can read is 32,767 px."
+    )
+    pdf = corpus.hand_pdf([(612, 792), (40_000, 10)])
+    response = auth_client.post(URL, {"image": upload(pdf, "strip.pdf")})
+    error = assert_error(response, 413, "too_many_pixels")
+    assert error["message"] == (
+        "Page 2: the page is 40,000 x 10 pt, 40,000 x 10 px even at 72 DPI; "
+        "the longest side OCR can read is 32,767 px."
+    )
+
+
+def test_pdf_strip_14400x1pt_is_accepted_and_rendered_with_sides_that_fit(auth_client):
+    """200 in x 1 pt: 60000 x 5 px at 300 DPI (0.3 MP). It fits at 163 DPI (32600 x 3 px),
+    above OCR_PDF_MIN_DPI (72), so it is accepted and rendered there."""
+    from app.pipeline.inputs import load_page
+
+    response = auth_client.post(URL, {"image": upload(corpus.hand_pdf([(14_400, 1)]), "s.pdf")})
+    assert response.status_code == 202, response.content
+    assert response.json()["page_count"] == 1
+    job = Job.objects.get(pk=response.json()["id"])
+    with job.file.open("rb") as fh:
+        page = load_page(
+            fh.read(),
+            job.content_type,
+            1,
+            max_pixels=django_settings.OCR_MAX_PIXELS,
+            pdf_dpi=django_settings.OCR_PDF_DPI,
+        )
+    assert (page.dpi, page.image.size) == (163, (32_600, 3))
 
 
 @pytest.mark.parametrize(
@@ -696,6 +773,9 @@ def test_worker_survives_the_accepted_hostile_inputs(celery_worker, transactiona
         "large.pdf",
     )
     lie = _submit(client, corpus.pdf_count_lie(400, "Counted pages"), "lie.pdf")
+    strip = _submit(  # 14400 x 24 pt: 60000 x 100 px at 300 DPI; sides fit at 163 DPI
+        client, corpus.text_pdf(["Long strip"], size=(14_400, 24), font_size=14), "strip.pdf"
+    )
     corrupt = _submit(client, corpus.png_corrupt_idat(), "corrupt.png")
     name = 'in"voice; Ünïcødé 請求書.png'
     png = render_text(["Named file"]).png()
@@ -723,6 +803,13 @@ def test_worker_survives_the_accepted_hostile_inputs(celery_worker, transactiona
     assert job.status == "done", (job.error_code, job.error_message)
     assert job.page_count == 1 and job.pages_done == 1 and job.pages.count() == 1
     assert "Counted pages" in job.text
+
+    job = wait_for_job(strip, timeout=60)
+    assert job.status == "done", (job.error_code, job.error_message)
+    page = job.pages.get()
+    # rendered at 163 DPI (32600 px); upscaling toward 300 DPI stops at 32767 px (1.005x)
+    assert (page.dpi, page.width) == (164, 32_763), (page.dpi, page.width, page.height)
+    assert cer("Long strip", job.text) < 0.2, job.text
 
     job = wait_for_job(corrupt, timeout=60)
     assert (job.status, job.error_code) == ("failed", "invalid_image"), job.error_message

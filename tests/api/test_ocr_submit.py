@@ -1,6 +1,7 @@
 """POST /api/ocr/: what is accepted, and every bad input refused with a stable code."""
 
 import base64
+import io
 
 import pytest
 from PIL import Image
@@ -183,6 +184,27 @@ def test_decompression_bomb_is_refused_before_decoding(auth_client, settings):
     body = assert_error(response, 413, "too_many_pixels", "image")
     assert "30000x30000" in body["error"]["message"]
     assert_nothing_stored(settings)
+
+
+@pytest.mark.parametrize("size", [(32_768, 20), (20, 32_768), (60_000, 30)])
+def test_a_side_longer_than_tesseract_reads_is_refused(auth_client, settings, size):
+    """Within the pixel limit, but over the 32,767 px a side Tesseract reads
+    (``FindLines``: "Image too large"); before, accepted and failed as ``timeout``."""
+    buf = io.BytesIO()
+    Image.new("L", size, 255).save(buf, "PNG")
+    response = auth_client.post(URL, {"image": upload(buf.getvalue(), "strip.png")})
+    body = assert_error(response, 413, "too_many_pixels", "image")
+    assert body["error"]["message"] == (
+        f"The image is {size[0]:,} x {size[1]:,} px; the longest side OCR can read is 32,767 px."
+    )
+    assert_nothing_stored(settings)
+
+
+def test_the_longest_side_tesseract_reads_is_accepted(auth_client):
+    buf = io.BytesIO()
+    Image.new("L", (32_767, 20), 255).save(buf, "PNG")
+    response = auth_client.post(URL, {"image": upload(buf.getvalue(), "strip.png")})
+    assert response.status_code == 202, response.content
 
 
 def test_image_just_under_pillows_own_limit_is_refused(auth_client, settings):

@@ -4,6 +4,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from app.engines import registry
 from app.engines.base import EngineOptions, OcrEngine
@@ -138,6 +139,65 @@ def test_the_model_stays_loaded_between_pages(engine):
     slot = engine._slots[("eng", 3)]
     engine.recognize_page(image, page_number=2, options=EngineOptions())
     assert engine._slots[("eng", 3)] is slot
+
+
+def _long_strip(width: int = 40_000, height: int = 40) -> Image.Image:
+    """A ``width`` x ``height`` px white strip with a few words on its left (~2 KB as PNG)."""
+    strip = Image.new("L", (width, height), 255)
+    strip.paste(render_text(["A long strip"], size=20, margin=5).image.convert("L"), (0, 0))
+    return strip
+
+
+@pytest.fixture(scope="module")
+def cli_engine():
+    return build({"OCR_TESSDATA_DIR": "", "OCR_TESSERACT_BACKEND": "cli"})
+
+
+@pytest.mark.parametrize("backend", ["tesserocr", "cli"])
+def test_a_side_longer_than_tesseract_reads_never_reaches_it(
+    engine, cli_engine, monkeypatch, backend
+):
+    """40000 x 40 px: refused before ``SetImage`` (or the CLI), ``too_many_pixels``."""
+    import pytesseract
+
+    def handed_over(*args, **kwargs):
+        raise AssertionError("the image reached Tesseract")
+
+    monkeypatch.setattr("app.engines.tesseract.set_image", handed_over)
+    monkeypatch.setattr(pytesseract, "image_to_data", handed_over)
+    use = engine if backend == "tesserocr" else cli_engine
+    assert use.backend == backend
+    for image in (_long_strip(), _long_strip().transpose(Image.Transpose.ROTATE_90)):
+        with pytest.raises(OcrError) as err:
+            use.recognize_page(image, page_number=1, options=EngineOptions())
+        assert (err.value.code, err.value.http_status) == ("too_many_pixels", 413)
+        w, h = image.size
+        assert err.value.message == (
+            f"The page is {w:,} x {h:,} px; the longest side OCR can read is 32,767 px."
+        )
+    monkeypatch.undo()  # the longest side Tesseract reads still goes through
+    page = use.recognize_page(_long_strip(32_767), page_number=1, options=EngineOptions())
+    assert "strip" in page.text
+
+
+@pytest.mark.parametrize("backend", ["tesserocr", "cli"])
+def test_failure_codes_are_truthful_refused_is_not_a_timeout(
+    engine, cli_engine, monkeypatch, backend
+):
+    """Real Tesseract, the guard bypassed: it refuses a 40000 px page ("Image too large")
+    within a second, which is ``invalid_image``, never ``timeout``; a page that really
+    runs out of time is still ``timeout``."""
+    use = engine if backend == "tesserocr" else cli_engine
+    monkeypatch.setattr("app.engines.tesseract.check_sides", lambda *a, **k: None, raising=False)
+    with pytest.raises(OcrError) as err:
+        use.recognize_page(_long_strip(), page_number=1, options=EngineOptions(timeout=600))
+    assert (err.value.code, err.value.message) == (
+        "invalid_image",
+        "Tesseract could not read this page.",
+    )
+    with pytest.raises(OcrError) as err:  # 1 ms for a paragraph
+        use.recognize_page(render_text().image, page_number=1, options=EngineOptions(timeout=0.001))
+    assert err.value.code == "timeout", err.value.message
 
 
 def test_registry_builds_the_engine_once_per_process():

@@ -124,7 +124,9 @@ def test_the_worker_renders_within_the_pixel_limit_and_the_real_pages(
     ]
     # the same stored page again, accepted by a web process allowed more pixels than
     # the worker: the worker refuses it unrendered instead of allocating 22222^2 px
+    # (1 DPI, so that its sides, 22222 px, fit the 32767 px Tesseract reads)
     settings.OCR_MAX_PIXELS = 10**13
+    settings.OCR_PDF_MIN_DPI = 1
     ids.append(
         auth_client.post(URL, {"image": upload(square_pdf(1_600_000), "x.pdf")}).json()["id"]
     )

@@ -217,6 +217,52 @@ def test_effective_dpi():
     assert effective_dpi(*a4, 50, 1_000_000, min_dpi=72) == 50  # the floor never raises a DPI
 
 
+# -- long pages: no side over the 32,767 px Tesseract reads ---------------------------
+
+
+def test_effective_dpi_keeps_both_sides_within_what_tesseract_reads():
+    # 14400 x 1 pt (200 in): 60000 x 5 px at 300 DPI, only 0.3 MP; 163 DPI is
+    # 32600 x 3 px and 164 DPI would be 32800 px long
+    assert effective_dpi(14_400.0, 1.0, 300, 60_000_000, min_dpi=72) == 163
+    assert effective_dpi(1.0, 14_400.0, 300, None) == 163  # no pixel budget: still the side
+    assert effective_dpi(32_767.0, 10.0, 72, 60_000_000) == 72  # exactly 32767 px
+    assert effective_dpi(32_768.0, 10.0, 72, 60_000_000) == 71  # 32768 px at 72 DPI
+    with pytest.raises(OcrError) as exc:  # 40000 px long even at 72 DPI
+        effective_dpi(40_000.0, 10.0, 300, 60_000_000, min_dpi=72)
+    assert (exc.value.code, exc.value.http_status) == ("too_many_pixels", 413)
+    assert exc.value.message == (
+        "The page is 40,000 x 10 pt, 40,000 x 10 px even at 72 DPI; "
+        "the longest side OCR can read is 32,767 px."
+    )
+    assert effective_dpi(40_000.0, 10.0, 300, 60_000_000) == 58  # render paths: min_dpi 1
+
+
+def test_a_long_page_is_rendered_at_a_dpi_whose_sides_fit():
+    data = pages_pdf([b"/MediaBox [0 0 14400 1]"])
+    assert inspect_pdf(data, 300, 60_000_000, min_dpi=72) == (1, 32_600, 3)
+    [(number, image, dpi)] = list(render_pages(data, dpi=300, max_pixels=60_000_000))
+    assert (number, dpi, image.size, image.info["dpi"]) == (1, 163, (32_600, 3), (163, 163))
+    # turned by /Rotate, the long side is the height
+    data = pages_pdf([b"/MediaBox [0 0 14400 1] /Rotate 90"])
+    [(_, image, dpi)] = list(render_pages(data, dpi=300, max_pixels=60_000_000))
+    assert (dpi, image.size) == (163, (3, 32_600))
+
+
+def test_a_page_too_long_even_at_the_lowest_useful_dpi_is_refused_naming_it():
+    ok = b"/MediaBox [0 0 612 792]"
+    data = pages_pdf([ok, b"/MediaBox [0 0 40000 10]"])  # 40000 px long at 72 DPI
+    with pytest.raises(OcrError) as exc:
+        inspect_pdf(data, 300, 60_000_000, min_dpi=72)
+    assert (exc.value.code, exc.value.http_status, exc.value.page) == ("too_many_pixels", 413, 2)
+    assert exc.value.message.startswith("Page 2: the page is 40,000 x 10 pt, 40,000 x 10 px")
+    assert exc.value.message.endswith("the longest side OCR can read is 32,767 px.")
+    assert inspect_pdf(data, 300, 60_000_000, min_dpi=50)[0] == 2  # 58 DPI fits
+    # too long even at 1 DPI (3,000,000 pt is 41,667 px; 2,359,224 pt is the most that fits)
+    with pytest.raises(OcrError) as exc:
+        list(render_pages(pages_pdf([b"/MediaBox [0 0 3000000 1]"]), dpi=300, max_pixels=None))
+    assert (exc.value.code, exc.value.page) == ("too_many_pixels", 1)
+
+
 # -- hostile page sizes and page counts -----------------------------------------------
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from app.engines.base import EngineOptions
 from app.engines.tesseract import find_tessdata
@@ -22,6 +23,8 @@ from app.pipeline.preprocess import (
 from tests.pipeline.helpers import PANGRAMS, cer, render_text_page
 
 TESSDATA = find_tessdata()
+#: Longest side (px) Tesseract reads: FindLines refuses over MAX_INT16 (app.pipeline.frames).
+MAX_SIDE = 32_767
 EXPECTED = "\n".join(PANGRAMS)
 
 pytestmark = pytest.mark.skipif(
@@ -151,6 +154,54 @@ def test_upscaling_respects_max_pixels():
     assert 1.0 < p.scale < 4.0
     assert p.image.width * p.image.height <= 1_000_000
     assert p.dpi == round(75 * p.scale)
+
+
+def _strip(width: int, height: int, *, angle: float = 0.0) -> Image.Image:
+    """A white ``width`` x ``height`` px strip with two rows of word-sized blocks
+    (60 x 20 px every 80 px) along lines tilted ``angle`` degrees counter-clockwise,
+    rising from near the bottom left (``height`` must exceed the rise, ``width`` x tan)."""
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    rise = math.tan(math.radians(angle))
+    for baseline in (height - 30, height - 80):
+        for x in range(20, width - 80, 80):
+            y = baseline - x * rise
+            draw.rectangle((x, y - 20, x + 60, y), fill=0)
+    return image
+
+
+def test_upscaling_never_makes_a_side_longer_than_tesseract_reads(engine):
+    # 75 DPI asks for 4x: 48000 px, over the 32767 px FindLines takes ("Image too large")
+    strip = render_text_page(size=(12_000, 60), font_px=14, margin=10)
+    p = preprocess(strip, source_dpi=75, options=PreprocessOptions(rotate="off", deskew=False))
+    assert p.scale == 2.73 and p.image.size == (32_760, 164)  # floor(32767 / 12000, 3 places)
+    assert p.dpi == round(75 * 2.73)
+    page = engine.recognize_page(p.image, page_number=1, options=EngineOptions(dpi=p.dpi))
+    assert page.words(), "Tesseract read nothing"
+
+
+def test_deskew_is_skipped_when_its_expanded_canvas_would_be_too_long():
+    """Turning a 32767 x 600 px strip by 0.5 degrees widens it to ~32772 px: the page is
+    read as it is (skew 0) rather than shrunk or cropped; a shorter one is still turned."""
+    long = _strip(MAX_SIDE, 600, angle=0.5)
+    assert abs(detect_skew(long) - 0.5) <= 0.1  # the tilt is there to correct
+    p = preprocess(long, source_dpi=300, options=PreprocessOptions(rotate="off"))
+    assert (p.skew, p.image.size, p.scale) == (0.0, (MAX_SIDE, 600), 1.0)
+    shorter = preprocess(
+        _strip(20_000, 600, angle=0.5), source_dpi=300, options=PreprocessOptions(rotate="off")
+    )
+    assert abs(shorter.skew - 0.5) <= 0.1 and shorter.image.width > 20_000
+
+
+def test_upscaling_after_deskew_fits_the_expanded_canvas():
+    """The scale is chosen on the page as given (16300 px: 2.01x fits), deskew then
+    widens it (~16308 px at 1 degree), and the upscaling is lowered to fit that."""
+    strip = _strip(16_300, 600, angle=1.0)
+    p = preprocess(strip, source_dpi=100, options=PreprocessOptions(rotate="off"),
+                   max_pixels=60_000_000)  # fmt: skip
+    assert abs(p.skew - 1.0) <= 0.1
+    assert MAX_SIDE - 20 <= max(p.image.size) <= MAX_SIDE
+    assert 1.0 < p.scale < 2.01 and p.dpi == round(100 * p.scale)
 
 
 def test_dpi_option_overrides_the_file(page):
