@@ -439,13 +439,7 @@ def render_pages(
         for number in wanted:
             page = _load_page(pdf, number)
             try:
-                w_pt, h_pt = page.get_size()
-                try:
-                    used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
-                except OcrError as exc:
-                    exc.page = number  # the job's error names the page
-                    raise
-                check_page_images(page, number, max_pixels)
+                w_pt, h_pt, used = _checked_page_dpi(page, number, dpi, max_pixels)
                 bitmap = page.render(
                     scale=used / 72.0,
                     grayscale=grayscale,
@@ -467,6 +461,25 @@ def render_pages(
                 page.close()
             image.info["dpi"] = (used, used)
             yield number, image, used
+
+
+def _checked_page_dpi(
+    page: pdfium.PdfPage, number: int, dpi: int, max_pixels: int | None
+) -> tuple[float, float, int]:
+    """``(width_pt, height_pt, dpi_used)`` of a loaded page about to be rendered or read.
+
+    The page's size at :func:`effective_dpi` (down to 1 DPI) and its embedded
+    images (:func:`check_page_images`) must fit ``max_pixels``; otherwise
+    ``too_many_pixels`` with ``page`` set to ``number``, so a job's error names it.
+    """
+    w_pt, h_pt = page.get_size()
+    try:
+        used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
+    except OcrError as exc:
+        exc.page = number
+        raise
+    check_page_images(page, number, max_pixels)
+    return w_pt, h_pt, used
 
 
 def _load_page(pdf: pdfium.PdfDocument, number: int) -> pdfium.PdfPage:
@@ -520,13 +533,7 @@ def page_text_layer(
         _check_numbers([page_number], pdf)
         page = _load_page(pdf, page_number)
         try:
-            w_pt, h_pt = page.get_size()
-            try:
-                used = effective_dpi(w_pt, h_pt, dpi, max_pixels)
-            except OcrError as exc:
-                exc.page = page_number  # the job's error names the page
-                raise
-            check_page_images(page, page_number, max_pixels)
+            w_pt, h_pt, used = _checked_page_dpi(page, page_number, dpi, max_pixels)
             width, height = _render_size(w_pt, h_pt, used)
             textpage = page.get_textpage()
             try:
