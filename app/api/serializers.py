@@ -319,10 +319,19 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class JsonObjectField(serializers.JSONField):
+    """A stored JSON object (the job's ``options``, ``metadata``), declared as an object."""
+
+
 class JobListSerializer(serializers.ModelSerializer):
     """A job as listed in history (no result)."""
 
     url = serializers.SerializerMethodField(help_text="Status URL of the job.")
+    options = JsonObjectField(
+        read_only=True, help_text="The OCR options the job was created with (psm, pages, ...)."
+    )
+    metadata = JsonObjectField(read_only=True, help_text="The caller's metadata, as given.")
     languages = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
