@@ -47,6 +47,26 @@ def _persistent_db_connections(**kwargs) -> None:
     signals.task_postrun.connect(_close_old_connections, weak=False)
 
 
+@signals.worker_process_init.connect
+def _cap_address_space(**kwargs) -> None:
+    """Cap each prefork pool child's address space at ``OCR_WORKER_MAX_VIRTUAL_MB`` MB.
+
+    ``setrlimit(RLIMIT_AS)`` (POSIX; on Linux it bounds the process's virtual
+    memory): an allocation beyond it fails (Python raises ``MemoryError``; native
+    code that cannot handle a failed allocation, such as pdfium's, ends the
+    child), so one hostile document can never take the host's memory. The main
+    worker process is not capped. 0 turns the cap off.
+    """
+    import resource
+
+    from django.conf import settings
+
+    limit_mb = settings.OCR_WORKER_MAX_VIRTUAL_MB
+    if limit_mb > 0:
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 @signals.worker_process_shutdown.connect
 def _log_child_exit(pid: int, exitcode: int, **kwargs) -> None:
     """An INFO line when a prefork pool child leaves, with its peak RSS in MB.

@@ -344,6 +344,15 @@ OCR_WORKER_MAX_MEMORY_MB = env_int("OCR_WORKER_MAX_MEMORY_MB", 1024)
 OCR_WORKER_MAX_TASKS = env_int("OCR_WORKER_MAX_TASKS", 1000)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = OCR_WORKER_MAX_MEMORY_MB * 1024 or None  # KiB
 CELERY_WORKER_MAX_TASKS_PER_CHILD = OCR_WORKER_MAX_TASKS or None
+# Hard cap on each pool child's address space (RLIMIT_AS, MB; 0: none), set when the
+# child starts (onlineocr/celery.py). The last line of defence against memory that no
+# check sees before it is spent (pdfium inflating a compressed inline image while it
+# parses a page: 2.6 GB from 380 KB): an allocation over it fails, the child dies or the
+# job fails, the worker replaces it, and redelivery stays bounded (OCR_MAX_ATTEMPTS,
+# then engine_crash). Measured: a child's address space is ~0.7 GB with three model
+# sets loaded and ~1.1 GB at its peak on a 60 MP page, so 4 GB leaves room for every
+# page within OCR_MAX_PIXELS.
+OCR_WORKER_MAX_VIRTUAL_MB = env_int("OCR_WORKER_MAX_VIRTUAL_MB", 4096)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {

@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.api.helpers import upload
 from tests.conftest import start_worker, wait_for_job
+from tests.factories import UserFactory
 from tests.imaging import render_text
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -155,3 +157,48 @@ def test_pool_children_stay_under_the_rss_bound(auth_client, tmp_path, settings)
         assert rss_kb / 1024 < LANGUAGE_JOBS_RSS_MB, (pid, rss_kb // 1024, language_rss)
     for pid, hwm_kb in peaks.items():
         assert hwm_kb / 1024 < PEAK_RSS_MB, (pid, hwm_kb // 1024, peaks)
+
+
+def test_a_pdf_that_inflates_past_the_address_space_cap_fails_and_the_worker_goes_on(
+    tmp_path, settings
+):
+    """pdfium inflates a compressed inline image while it parses the page, whatever
+    size the image declares (1.6 GB from a few MB here), before any check of ours can
+    look at it. With ``OCR_WORKER_MAX_VIRTUAL_MB`` the allocation fails inside the
+    pool child: the job fails (bounded redelivery), no child ever holds more than the
+    cap, and the same worker then reads the next document."""
+    from tests.pipeline.hostile_pdf import inline_image_pdf
+
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-rlimit"
+    cap_mb = 1536
+    bomb = inline_image_pdf(40_000, 40_000)
+    response = client.post("/api/ocr/", {"image": upload(bomb, "inline.pdf")})
+    assert response.status_code == 202, response.content
+    bomb_id = response.json()["id"]
+    worker = start_worker(
+        tmp_path / "w.log",
+        queue=queue,
+        concurrency=1,
+        env_extra={"OCR_WORKER_MAX_VIRTUAL_MB": str(cap_mb), "OCR_MAX_ATTEMPTS": "2"},
+    )
+    sampler = _Sampler(worker)
+    sampler.start()
+    try:
+        bomb_job = wait_for_job(bomb_id, timeout=180)
+        page = render_text(["The next document"], size=48).image
+        buf = io.BytesIO()
+        page.save(buf, "PNG")
+        response = client.post("/api/ocr/", {"image": upload(buf.getvalue(), "next.png")})
+        assert response.status_code == 202, response.content
+        next_job = wait_for_job(response.json()["id"], timeout=120)
+    finally:
+        peaks = [kb / 1024 for kb in sampler.stop().values()]
+        worker.stop()
+    assert peaks and all(peak < cap_mb for peak in peaks), peaks
+    assert bomb_job.status == "failed", (bomb_job.status, worker.output()[-3000:])
+    assert bomb_job.error_code in ("engine_crash", "internal_error"), bomb_job.error_code
+    assert not bomb_job.pages.filter(status="done").exists()
+    assert next_job.status == "done", next_job.error_message
+    assert "next document" in next_job.text
