@@ -237,7 +237,13 @@ def pinned_session(ip: str) -> requests.Session:
 
 # -- filename -------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]+")
+#: Replaced in a downloaded file's name, as app/files.py refuses them in names given by
+#: users: C0 and C1 controls, DEL, path separators and ``:``, line and paragraph
+#: separators, bidirectional embedding/override/isolate controls (``invoice\u202egnp.exe``
+#: shows as ``invoiceexe.png``), lone surrogates.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f/\\\\:\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]+"
+)
 
 
 def _safe_filename(name: str | None) -> str:

@@ -54,6 +54,10 @@ def test_filename_from_content_disposition(httpserver: HTTPServer):
         (None, "http://h/", "download"),
         (None, "http://h", "download"),
         ("attachment", "http://h/a%2Fb.png", "b.png"),
+        # C1 controls, bidi overrides and line separators never reach a stored name.
+        ("attachment; filename*=UTF-8''invoice%E2%80%AEgnp.exe", "http://h/x", "invoice_gnp.exe"),
+        ("attachment; filename*=UTF-8''a%C2%85b%E2%80%A8c.png", "http://h/x", "a_b_c.png"),
+        (None, "http://h/scan%E2%81%A6x%C2%9B.png", "scan_x_.png"),
     ],
 )
 def test_filename_from(cd, url, expected):
