@@ -97,7 +97,8 @@ class JobAdmin(admin.ModelAdmin):
                     ("engine", "languages"),
                     ("page_count", "pages_done", "attempts"),
                     ("created_at", "started_at", "finished_at", "duration_display"),
-                    ("error_code", "error_message"),
+                    ("error_code", "error_text"),
+                    "error_message",
                 )
             },
         ),
@@ -128,6 +129,7 @@ class JobAdmin(admin.ModelAdmin):
         "finished_at",
         "duration_display",
         "error_code",
+        "error_text",
         "error_message",
         "content_type",
         "size",
@@ -175,6 +177,11 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="duration", ordering="duration")
     def duration_display(self, job: Job) -> str:
         return display.human_duration(job.duration) or "–"
+
+    @admin.display(description="error meaning")
+    def error_text(self, job: Job) -> str:
+        """The error code's message for people, from the one table in ``app.errors``."""
+        return display.error_text(job.error_code) or "–"
 
     # ---- detail fields
     @admin.display(description="Page image and word boxes")

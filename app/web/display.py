@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import ERROR_CODES, error_message
 from app.pipeline.exporters import EXPORT_FORMATS
 
 #: Human names of the Tesseract language codes installed by the Makefile (and a few more).
@@ -39,26 +40,9 @@ LANGUAGE_NAMES: dict[str, str] = {
 #: Codes that are not languages a person picks (orientation data, test data).
 HIDDEN_LANGUAGES = frozenset({"osd", "equ", "snum"})
 
-#: What each stable API error code means, in words (the API's message adds detail).
-ERROR_MESSAGES: dict[str, str] = {
-    "invalid_image": "The file could not be read as an image or PDF.",
-    "unsupported_format": "This file type is not supported.",
-    "file_too_large": "The file is larger than the upload limit.",
-    "too_many_pixels": "The image has too many pixels, or a side too long to read.",
-    "too_many_pages": "The document has too many pages.",
-    "url_unreachable": "The address could not be reached.",
-    "url_forbidden": "That address is not allowed.",
-    "unknown_language": "A chosen language is not installed.",
-    "engine_unavailable": "The chosen engine is not available.",
-    "engine_crash": "The OCR engine stopped unexpectedly on this document.",
-    "provider_error": "The OCR provider returned an error.",
-    "quota_exceeded": "The upload quota is used up; try again later.",
-    "timeout": "Recognition took too long.",
-    "not_found": "The job no longer exists.",
-    "internal_error": "Something went wrong on the server.",
-    "invalid_option": "An option was not accepted.",
-    "not_authenticated": "Your session has ended; sign in again.",
-}
+#: What each stable error code means, in words (the API's message adds detail): a view
+#: of :data:`app.errors.ERROR_CODES` for the upload page's script, not a second table.
+ERROR_MESSAGES: dict[str, str] = {c.code: c.message for c in ERROR_CODES.values()}
 
 
 def language_label(code: str) -> str:
@@ -67,10 +51,8 @@ def language_label(code: str) -> str:
 
 
 def error_text(code: str) -> str:
-    """A sentence for an error code (empty for no code)."""
-    if not code:
-        return ""
-    return ERROR_MESSAGES.get(code, "The job failed.")
+    """The human message of an error code from :data:`app.errors.ERROR_CODES` (empty for none)."""
+    return error_message(code)
 
 
 def page_image_url(job_id: Any, number: int, max_width: int | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils.html import escape
 
+from app.errors import ERROR_CODES
 from app.models import Job, JobStatus
 from app.pipeline.exporters import EXPORT_FORMATS
 from tests.factories import PASSWORD
@@ -163,6 +166,31 @@ def test_failed_job_page_explains_the_error_in_words(client_for, user, make_job)
     assert "Recognition failed" in html
     assert "The OCR engine stopped unexpectedly on this document." in html
     assert "It stopped 3 times." in html
+
+
+@pytest.mark.parametrize("code", ["invalid_pdf", "encrypted_pdf", "provider_auth", "invalid_pages"])
+def test_failed_job_page_shows_the_tables_message_for_its_code(
+    client_for, user, make_job, code
+) -> None:
+    job = make_job(
+        user, status=JobStatus.FAILED, error_code=code, error_message="Page 3: detail from the job."
+    )
+    html = client_for(user).get(f"/jobs/{job.id}/").content.decode()
+    assert "Recognition failed" in html
+    assert escape(ERROR_CODES[code].message) in html
+    assert "Page 3: detail from the job." in html
+    assert "The job failed." not in html
+
+
+def test_upload_page_and_admin_take_error_messages_from_the_table(
+    client_for, staff_user, user, make_job
+) -> None:
+    html = client_for(user).get("/").content.decode()
+    words = json.loads(re.search(r'id="error-messages"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert words == {code: entry.message for code, entry in ERROR_CODES.items()}
+    job = make_job(user, status=JobStatus.FAILED, error_code="encrypted_pdf")
+    admin_html = client_for(staff_user).get(f"/admin/ocr/job/{job.id}/change/").content.decode()
+    assert escape(ERROR_CODES["encrypted_pdf"].message) in admin_html
 
 
 def test_unfinished_job_page_shows_live_progress(client_for, user, make_job) -> None:
