@@ -3,7 +3,7 @@
 :data:`ERROR_CODES` holds every code the service produces with its HTTP status
 and a message for people; the API, the web pages and the admin all read it.
 
-Every failure a user can see has one JSON shape across the API (DESIGN.md)::
+Every failure a user can see has one JSON shape across the API (docs/errors.md)::
 
     {"error": {"code": "unsupported_format", "message": "...", "field": "image"}}
 

@@ -2,8 +2,8 @@
 
 A :class:`Job` is one submitted document; each page of it is a :class:`Page`
 row written as soon as that page is done, so progress and per-page results are
-cheap to read (DESIGN.md, "Jobs"). Business rules live in ``services.py``;
-these classes only describe the data.
+cheap to read (docs/architecture.md, "The life of a job"). Business rules live
+in ``services.py``; these classes only describe the data.
 """
 
 from __future__ import annotations

@@ -487,7 +487,7 @@ def job_run(*, job_id: Any) -> None:
 
 
 def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> int:
-    """Mark the job done; its text joins the page texts with form feeds (DESIGN.md).
+    """Mark the job done; its text joins the page texts with form feeds (docs/result-schema.md).
 
     ``pages``: every done page of the job by number, when this delivery OCRed
     them all; None reads them from the database (some came from an earlier one).

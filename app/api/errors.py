@@ -1,7 +1,7 @@
 """One error shape for the whole API: ``{"error": {"code", "message", "field"?}}``.
 
 DRF's exceptions and :class:`app.errors.OcrError` both come out in this shape,
-with stable codes (DESIGN.md). Validation errors name the first field at fault
+with stable codes (docs/errors.md). Validation errors name the first field at fault
 and list every problem under ``details``.
 """
 

@@ -379,12 +379,12 @@ class JobListSerializer(serializers.ModelSerializer):
         return job.owner.get_username() if job.owner_id else None
 
 
-# The Document of DESIGN.md's result schema; null until the job is done.
+# The Document of the result schema (docs/result-schema.md); null until the job is done.
 JOB_RESULT_SCHEMA = {"type": "object", "additionalProperties": {}, "nullable": True}
 
 
 class JobSerializer(JobListSerializer):
-    """A job with its text and result (the DESIGN.md schema) once done."""
+    """A job with its text and result (docs/result-schema.md) once done."""
 
     text = serializers.CharField(read_only=True)
     result = serializers.SerializerMethodField(

@@ -7,7 +7,8 @@ cannot be imported (a missing optional dependency) or that raises yields an
 engine listed as unavailable, never a broken service.
 
 Built engines are cached for the life of the process, so a worker loads
-Tesseract's model once, not once per job (DESIGN.md: ~130 ms per call saved).
+Tesseract's model once, not once per job (~130 ms per call saved; docs/architecture.md,
+"Rules of the house").
 """
 
 from __future__ import annotations

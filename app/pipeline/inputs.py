@@ -4,7 +4,7 @@ Everything here is pure (no ORM): it checks a document by its content (magic
 bytes, never the file name), refuses what it cannot safely decode, and yields
 page images one at a time.
 
-Errors (``OcrError`` codes, DESIGN.md): ``invalid_image`` (empty, truncated,
+Errors (``OcrError`` codes, docs/errors.md): ``invalid_image`` (empty, truncated,
 undecodable, bad base64), ``unsupported_format``, ``file_too_large``,
 ``too_many_pixels`` (over ``max_pixels``, or a side over
 :data:`frames.MAX_SIDE` pixels), ``too_many_pages``, ``invalid_pdf``, ``encrypted_pdf``.

@@ -1,9 +1,9 @@
 """The result schema: Document -> Page -> Block -> Line -> Word.
 
-This is the stable public contract of DESIGN.md. Every engine turns its own raw
-output into these classes; every exporter reads only these classes.
+This is the stable public contract of docs/result-schema.md. Every engine turns
+its own raw output into these classes; every exporter reads only these classes.
 
-Conventions (DESIGN.md, "The result schema"):
+Conventions (docs/result-schema.md, "Conventions"):
 
 * ``bbox`` is ``[left, top, right, bottom]`` in pixels of the page image as the
   engine saw it (after rotation). ``right``/``bottom`` are exclusive.
@@ -178,7 +178,7 @@ class Block:
 
 
 def page_text(blocks: Iterable[Block]) -> str:
-    """Join blocks' lines with ``\\n`` and blocks with a blank line (DESIGN.md)."""
+    """Join blocks' lines with ``\\n`` and blocks with a blank line (docs/result-schema.md)."""
     return BLOCK_SEPARATOR.join(t for t in (b.text for b in blocks) if t)
 
 

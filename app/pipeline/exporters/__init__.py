@@ -3,16 +3,16 @@
 Exporters are pure code: they read only :mod:`app.pipeline.schema` (no Django,
 no ORM), so every engine gets every format. One module per format:
 
-========  ===========================================  =========  ==================
+========  ===========================================  =========  =====================
 name      media type                                   extension  spec
-========  ===========================================  =========  ==================
-txt       ``text/plain; charset=utf-8``                ``.txt``   DESIGN.md text
-json      ``application/json``                         ``.json``  DESIGN.md schema
+========  ===========================================  =========  =====================
+txt       ``text/plain; charset=utf-8``                ``.txt``   docs/result-schema.md
+json      ``application/json``                         ``.json``  docs/result-schema.md
 hocr      ``application/xhtml+xml; charset=utf-8``     ``.hocr``  hOCR 1.2
 alto      ``application/xml``                          ``.xml``   ALTO 4.4 XSD
 tsv       ``text/tab-separated-values; charset=utf-8`` ``.tsv``   Tesseract TSV
 pdf       ``application/pdf``                          ``.pdf``   ISO 32000 (PDF 1.4)
-========  ===========================================  =========  ==================
+========  ===========================================  =========  =====================
 
 Use :func:`export` for bytes or :func:`export_to` to stream into a file (large
 documents). Only ``pdf`` needs ``page_image``: a callable ``page_number ->

@@ -1,8 +1,8 @@
 """JSON export: the result schema itself.
 
 The output is :meth:`app.pipeline.schema.Document.to_dict` (the stable public
-contract of DESIGN.md) serialised as UTF-8 JSON, non-ASCII characters kept as
-they are (not ``\\u`` escaped). ``indent`` is passed to :func:`json.dumps`
+contract of docs/result-schema.md) serialised as UTF-8 JSON, non-ASCII
+characters kept as they are (not ``\\u`` escaped). ``indent`` is passed to :func:`json.dumps`
 (``None`` gives the compact form).
 """
 

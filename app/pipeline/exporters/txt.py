@@ -1,6 +1,6 @@
 """Plain text export.
 
-The output is the document's ``text`` (DESIGN.md, "The result schema"): in a
+The output is the document's ``text`` (docs/result-schema.md, "Conventions"): in a
 page, lines are joined with ``\\n`` and blocks with a blank line; pages are
 joined with a form feed ``\\f`` (U+000C). Encoded as UTF-8 without a BOM.
 """
