@@ -170,6 +170,11 @@ ERROR_CODES: dict[str, ErrorCode] = _table(
         "The job has not finished yet. Wait until it is done and try again.",
     ),
     (
+        "already_finished",
+        409,
+        "The job has already finished, so it cannot be canceled. Its result stays as it is.",
+    ),
+    (
         "quota_exceeded",
         429,
         "Too many requests, or the upload quota is used up. Wait a while and try again.",

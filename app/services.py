@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from app.engines import registry
 from app.engines.base import EngineOptions
-from app.engines.tesseract import find_tessdata
 from app.errors import OcrError
 from app.models import FINISHED_STATUSES, Job, JobStatus, Page
 from app.pipeline import inputs
@@ -35,6 +34,12 @@ log = logging.getLogger(__name__)
 
 #: Options a client may send with a job, besides languages/engine/psm/metadata.
 JOB_OPTION_NAMES = ("oem", "pages", "rotate", "deskew", "clean", "dpi", "pdf_text", "service")
+#: Job options the pipeline itself consumes (Tesseract modes, pages, preprocessing,
+#: the PDF text layer). Every other one is an engine's own: refused at submission
+#: unless the engine lists it in ``accepted_options``, and only then handed to it.
+PIPELINE_OPTION_NAMES = frozenset(
+    {"psm", "oem", "pages", "rotate", "deskew", "clean", "dpi", "pdf_text"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +61,14 @@ class JobRequest:
 
 
 def engine_options(job: Job, *, dpi: int | None = None) -> EngineOptions:
-    """The frozen options an engine gets for ``job`` (``dpi`` of the page, if known)."""
+    """The frozen options an engine gets for ``job`` (``dpi`` of the page, if known).
+
+    ``extra`` holds only the job options the engine declares in its
+    ``accepted_options`` (:func:`app.engines.registry.engine_extra`). Raises
+    ``OcrError("engine_unavailable")`` when the job's engine is not available.
+    """
     opts = job.options or {}
-    extra = {k: v for k, v in opts.items() if k not in ("psm", "oem")}
+    extra = registry.engine_extra(registry.get_engine(job.engine), opts)
     return EngineOptions(
         languages=tuple(job.language_list),
         psm=opts.get("psm"),
@@ -79,11 +89,13 @@ def check_engine_options(
 ) -> None:
     """Raise ``OcrError`` (``engine_unavailable``, ``unknown_language``, ``invalid_option``).
 
-    ``extra``: the job's other options, as the engine gets them (e.g. UltraOCR ``service``).
+    ``extra``: the job's other options (e.g. UltraOCR ``service``). Those of
+    :data:`PIPELINE_OPTION_NAMES` are left out; any remaining one the engine
+    does not declare in ``accepted_options`` is refused (``invalid_option``,
+    :func:`app.engines.registry.checked_engine`).
     """
-    registry.checked_engine(
-        engine, EngineOptions(languages=languages, psm=psm, oem=oem, extra=dict(extra or {}))
-    )
+    own = {k: v for k, v in (extra or {}).items() if k not in PIPELINE_OPTION_NAMES}
+    registry.checked_engine(engine, EngineOptions(languages=languages, psm=psm, oem=oem, extra=own))
 
 
 def job_create(*, owner: Any, request: JobRequest) -> Job:
@@ -147,7 +159,7 @@ def job_enqueue(*, job: Job) -> None:
     eng = None
     with contextlib.suppress(OcrError):
         eng = registry.get_engine(job.engine)
-    queue = settings.OCR_PROVIDER_QUEUE if getattr(eng, "kind", "local") == "cloud" else None
+    queue = settings.OCR_PROVIDER_QUEUE if eng is not None and eng.kind == "cloud" else None
     run_job.apply_async(args=[str(job.id)], queue=queue or settings.OCR_QUEUE)
 
 
@@ -171,8 +183,30 @@ def job_delete(*, job: Job) -> None:
             transaction.on_commit(lambda: storage.delete(name))
 
 
-def job_rerun(*, job: Job) -> Job:
-    """Reset a finished job (pages, result, error) and enqueue it again."""
+def job_rerun(
+    *,
+    job: Job,
+    engine: str | None = None,
+    languages: tuple[str, ...] | None = None,
+    option_changes: dict[str, Any] | None = None,
+    only_finished: bool = False,
+) -> Job:
+    """Reset a job (pages, result, error) and enqueue it again, optionally with other options.
+
+    ``engine``/``languages`` replace the job's when given; ``option_changes`` maps
+    option names (``psm`` and :data:`JOB_OPTION_NAMES`) to new values, None
+    removing one. New options are checked as a submission's are
+    (:func:`check_engine_options`; ``pages`` against the stored document's real
+    pages, which sets ``page_count``) before anything changes. ``only_finished``:
+    refuse a job that has not ended (``not_ready``, 409), as the job page does.
+    Raises ``OcrError`` (``not_ready``, ``engine_unavailable``, ``unknown_language``,
+    ``invalid_option``, ``invalid_pages``).
+    """
+    if only_finished and not job.is_finished:
+        raise OcrError("not_ready", f"The job is {job.status}; only a finished job runs again.")
+    changes: dict[str, Any] = {}
+    if engine is not None or languages is not None or option_changes:
+        changes = _rerun_changes(job, engine, languages, option_changes or {})
     with transaction.atomic():
         job.pages.all().delete()
         Job.objects.filter(pk=job.pk).update(
@@ -186,29 +220,139 @@ def job_rerun(*, job: Job) -> Job:
             started_at=None,
             finished_at=None,
             duration=None,
+            **changes,
         )
         job.refresh_from_db()
         transaction.on_commit(lambda: job_enqueue(job=job))
     return job
 
 
-def job_fail(*, job_id: Any, code: str, message: str) -> None:
-    """Mark an unfinished job ``failed`` with an error ``code`` and ``message``."""
-    now = timezone.now()
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_finished:
-        return
-    started = job.started_at or now
-    Job.objects.filter(pk=job_id).exclude(
-        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED]
-    ).update(
-        status=JobStatus.FAILED,
-        error_code=code,
-        error_message=message[:2000],
-        finished_at=now,
-        duration=(now - started).total_seconds(),
+def _rerun_changes(
+    job: Job, engine: str | None, languages: tuple[str, ...] | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The job fields a re-run with other options writes (checked; raises ``OcrError``)."""
+    engine = engine or job.engine
+    languages = tuple(languages or job.language_list)
+    options = dict(job.options or {})
+    for name, value in changes.items():
+        if name != "psm" and name not in JOB_OPTION_NAMES:
+            raise OcrError("invalid_option", f"Unknown option {name!r}.", field=name)
+        if value is None:
+            options.pop(name, None)
+        else:
+            options[name] = value
+    check_engine_options(
+        engine=engine,
+        languages=languages,
+        psm=options.get("psm"),
+        oem=options.get("oem"),
+        extra={k: v for k, v in options.items() if k not in ("psm", "oem")},
     )
-    log.warning("job %s failed: %s: %s", job_id, code, message)
+    fields: dict[str, Any] = {
+        "engine": engine,
+        "languages": "+".join(languages),
+        "options": options,
+    }
+    if "pages" in changes:
+        source = _read_source(job)
+        total = inputs.count_pages(io.BytesIO(source), job.content_type)
+        if options.get("pages"):
+            from app.pipeline.pages import parse_page_ranges
+
+            total = len(parse_page_ranges(options["pages"], total))
+        fields["page_count"] = total
+    return fields
+
+
+def job_end(
+    *,
+    job_id: Any,
+    status: JobStatus,
+    code: str = "",
+    message: str = "",
+    result: dict[str, Any] | None = None,
+    text: str | None = None,
+    pages_done: int | None = None,
+    page_count: int | None = None,
+    started_at: Any = None,
+) -> bool:
+    """The one terminal transition: end an unfinished job as ``done``, ``failed`` or ``canceled``.
+
+    One conditional ``UPDATE`` (``WHERE status NOT IN (done, failed, canceled)``)
+    writes the status, ``error_code``/``error_message`` (``code``/``message``,
+    the message cut to 2,000 characters), ``finished_at`` and ``duration``
+    (seconds from ``started_at``; None for a job that never started), and, when
+    given, ``result``, ``text``, ``pages_done`` and ``page_count``. Of two ends of
+    the same job only the first changes it; the other returns False and writes
+    nothing. ``started_at``: the job's start when the caller has it (saves a read).
+
+    When the UPDATE matched, :data:`app.signals.job_finished` is sent once, after
+    the surrounding transaction commits (never when it rolls back). Returns
+    whether this call ended the job.
+    """
+    if status not in FINISHED_STATUSES:
+        raise ValueError(f"not a final status: {status!r}")
+    job_id = Job._meta.pk.to_python(job_id)
+    if started_at is None:
+        started_at = Job.objects.filter(pk=job_id).values_list("started_at", flat=True).first()
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "status": status,
+        "error_code": code,
+        "error_message": message[:2000],
+        "finished_at": now,
+        "duration": (now - started_at).total_seconds() if started_at else None,
+    }
+    optional = {"result": result, "text": text, "pages_done": pages_done, "page_count": page_count}
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    updated = Job.objects.filter(pk=job_id).exclude(status__in=FINISHED_STATUSES).update(**fields)
+    if not updated:
+        return False
+    transaction.on_commit(lambda: _send_job_finished(job_id, str(status), code))
+    return True
+
+
+def _send_job_finished(job_id: Any, status: str, code: str) -> None:
+    from app.signals import job_finished
+
+    for receiver, outcome in job_finished.send_robust(
+        sender=Job, job_id=job_id, status=status, error_code=code
+    ):
+        if isinstance(outcome, Exception):
+            log.error(
+                "job %s: job_finished receiver %r failed",
+                job_id,
+                receiver,
+                exc_info=(type(outcome), outcome, outcome.__traceback__),
+            )
+
+
+def job_fail(*, job_id: Any, code: str, message: str) -> None:
+    """Mark an unfinished job ``failed`` with ``code`` and ``message`` (:func:`job_end`)."""
+    if job_end(job_id=job_id, status=JobStatus.FAILED, code=code, message=message):
+        log.warning("job %s failed: %s: %s", job_id, code, message)
+
+
+def job_cancel(*, job: Job) -> Job:
+    """Cancel an unfinished job (:func:`job_end` with ``canceled``); return it re-read.
+
+    A pending job is never claimed by a worker (the claim skips finished jobs); a
+    running one stops at its next page boundary (:func:`job_run`), on any host.
+    Pages already stored stay readable. Raises ``OcrError("already_finished")``
+    (409) when the job had already ended, also when it ends in the same instant.
+    """
+    if job.is_finished or not job_end(
+        job_id=job.pk, status=JobStatus.CANCELED, started_at=job.started_at
+    ):
+        job.refresh_from_db()
+        raise OcrError(
+            "already_finished",
+            f"The job has already finished ({job.status}); there is nothing to cancel.",
+            http_status=409,
+        )
+    log.info("job %s canceled", job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def _job_claim(job_id: Any) -> Job | None:
@@ -252,17 +396,18 @@ def _job_claim_locked(job_id: Any) -> Job | None:
         if job is None or job.is_finished:
             return None
         if job.attempts >= settings.OCR_MAX_ATTEMPTS:
-            now = timezone.now()
-            job.status = JobStatus.FAILED
-            job.error_code = "engine_crash"
-            job.error_message = (
+            message = (
                 f"The OCR engine stopped unexpectedly {job.attempts} times on this document; "
                 "it will not be retried."
             )
-            job.finished_at = now
-            job.duration = (now - (job.started_at or now)).total_seconds()
-            job.save()
-            log.error("job %s: %s", job.id, job.error_message)
+            job_end(
+                job_id=job.pk,
+                status=JobStatus.FAILED,
+                code="engine_crash",
+                message=message,
+                started_at=job.started_at or timezone.now(),
+            )
+            log.error("job %s: %s", job.id, message)
             return None
         job.attempts += 1
         job.status = JobStatus.PROCESSING
@@ -299,7 +444,6 @@ def page_settings(job: Job) -> PageSettings:
             clean=bool(opts.get("clean", False)),
             dpi=None if is_pdf else opts.get("dpi"),
         ),
-        tessdata_dir=find_tessdata(settings.OCR_TESSDATA_DIR),
         max_pixels=settings.OCR_MAX_PIXELS,
     )
 
@@ -369,8 +513,35 @@ class _JobDeleted(Exception):
     """The job's row was deleted (``job_delete``) while :func:`job_run` ran it."""
 
 
+class _JobReset(Exception):
+    """The job was set back to pending (``job_rerun``) while :func:`job_run` ran it."""
+
+
 def _job_gone(job: Job) -> bool:
     return not Job.objects.filter(pk=job.pk).exists()
+
+
+def _job_status(job: Job) -> str | None:
+    """The job's status as stored now; None when its row is gone."""
+    return Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+
+
+def _job_stopped(job: Job, *, pages_done: int) -> None:
+    """A page's update found the job no longer processing: decide what the page becomes.
+
+    Called inside the page's transaction. A deleted job raises :class:`_JobDeleted`
+    and a job reset to pending :class:`_JobReset` (both roll the page back). A job
+    that ended meanwhile (canceled, or failed elsewhere, e.g. by a hard time limit)
+    keeps the page, readable like the ones before it, and its ``pages_done``.
+    """
+    status = _job_status(job)
+    if status is None:
+        raise _JobDeleted
+    if status not in FINISHED_STATUSES:
+        raise _JobReset
+    Job.objects.filter(pk=job.pk).update(pages_done=pages_done)
+    total = job.page_count
+    log.info("job %s is %s: stopped with %s of %s pages done", job.pk, status, pages_done, total)
 
 
 def job_run(*, job_id: Any) -> None:
@@ -390,6 +561,12 @@ def job_run(*, job_id: Any) -> None:
     A job deleted while it runs stops at the next page boundary with an INFO
     log line and leaves nothing behind: a page's transaction (its row, then the
     job's update) is rolled back when the update finds no job row.
+
+    A job canceled while it runs (:func:`job_cancel`) stops at the next page
+    boundary too, on whichever host runs it: the page's update only matches a
+    ``processing`` job (no extra query), so the check costs nothing while the job
+    runs. The page OCRed when the cancel came is kept, with the others, and
+    counted in ``pages_done``; the job stays ``canceled``.
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -440,17 +617,23 @@ def job_run(*, job_id: Any) -> None:
                         updated = _job_finish(job, engine=engine, pages=None if stored else ran)
                         finished = True
                     else:
-                        updated = Job.objects.filter(pk=job.pk).update(pages_done=len(done))
-                    if not updated:  # the job was deleted: roll its page back, stop
-                        raise _JobDeleted
+                        # Only while the job is processing: the page boundary's cancel check.
+                        updated = Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING).update(
+                            pages_done=len(done)
+                        )
+                    if not updated:  # deleted, canceled or reset meanwhile
+                        _job_stopped(job, pages_done=len(done))
+                        finished = True
                 current_page = None
                 if finished:
                     break
                 started = time.perf_counter()
-        if not finished:
-            _job_finish(job, engine=engine, pages=None if stored else ran)
+        if not finished and not _job_finish(job, engine=engine, pages=None if stored else ran):
+            log.info("job %s ended elsewhere before its finish (%s)", job.pk, _job_status(job))
     except _JobDeleted:
         log.info("job %s was deleted while it ran: stopped at page %s", job.pk, current_page)
+    except _JobReset:
+        log.info("job %s was reset while it ran: stopped at page %s", job.pk, current_page)
     except SoftTimeLimitExceeded:
         job_fail(
             job_id=job.pk,
@@ -486,12 +669,13 @@ def job_run(*, job_id: Any) -> None:
         )
 
 
-def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> int:
-    """Mark the job done; its text joins the page texts with form feeds (docs/result-schema.md).
+def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) -> bool:
+    """Mark the job done (:func:`job_end`); its text joins the page texts with form feeds
+    (docs/result-schema.md).
 
     ``pages``: every done page of the job by number, when this delivery OCRed
     them all; None reads them from the database (some came from an earlier one).
-    Returns the number of job rows updated: 0 when the job was deleted meanwhile.
+    Returns False when the job was deleted, canceled or otherwise ended meanwhile.
     """
     if pages is None:
         rows = job.pages.filter(status=JobStatus.DONE).order_by("number")
@@ -513,17 +697,14 @@ def _job_finish(job: Job, *, engine: Any, pages: dict[int, _DonePage] | None) ->
         "languages": job.language_list,
         **first_extra,
     }
-    now = timezone.now()
-    return Job.objects.filter(pk=job.pk).update(
+    return job_end(
+        job_id=job.pk,
         status=JobStatus.DONE,
         result=summary,
         text=PAGE_SEPARATOR.join(texts),
         pages_done=len(texts),
         page_count=max(job.page_count, len(texts)),
-        finished_at=now,
-        duration=(now - (job.started_at or now)).total_seconds(),
-        error_code="",
-        error_message="",
+        started_at=job.started_at or timezone.now(),
     )
 
 

@@ -63,7 +63,7 @@ def main() -> None:
     tessdata = find_tessdata("")
     engine = TesseractEngine(TesseractConfig(tessdata_dir=tessdata))
     options = EngineOptions(languages=("eng",))
-    settings = run.PageSettings(prep=PreprocessOptions(), tessdata_dir=tessdata)
+    settings = run.PageSettings(prep=PreprocessOptions())
     images = throughput.image_set()
     data = {path: path.read_bytes() for path in images}
 

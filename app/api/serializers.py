@@ -264,7 +264,6 @@ OCR_OPTION_EXAMPLES: dict[str, Any] = {
     "clean": False,
     "dpi": 300,
     "pdf_text": "ocr",
-    "service": "idtypification",
     "wait": 5,
 }
 
@@ -287,7 +286,10 @@ class OcrUploadSerializer(OcrRequestSerializer):
         # An empty ``filename`` keeps the chosen file's own name.
         field_examples = {
             **OCR_OPTION_EXAMPLES,
+            # Empty: the chosen file's own name; no UltraOCR ``service`` (the default
+            # engine accepts none).
             "filename": "",
+            "service": "",
             "metadata": '{"ref": "invoice-42"}',
         }
         form_fields = True
@@ -308,6 +310,33 @@ class OcrJsonSerializer(OcrRequestSerializer):
             "image_base64": EXAMPLE_PNG_BASE64,
             "metadata": {"ref": "invoice-42"},
         }
+
+
+class JobRerunSerializer(OcrRequestSerializer):
+    """Other options for running a finished job again (the job page's "Run again").
+
+    The submission's option fields with the submission's checks; no document, no
+    metadata. A field left out keeps the job's value; ``psm`` or ``pages`` given
+    empty (null) removes that option.
+    """
+
+    image = None
+    image_base64 = None
+    image_url = None
+    filename = None
+    metadata = None
+    wait = None
+    psm = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=13, help_text=PSM_HELP
+    )
+    pages = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="Page ranges of a multi-page document, e.g. `1-3,7` (empty: all pages).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return attrs
 
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from app.throttles import LoginTokenObtainPairView
 urlpatterns = [
     path("ocr/", views.OcrCreateView.as_view(), name="api-ocr-create"),
     path("ocr/<uuid:job_id>/", views.OcrDetailView.as_view(), name="api-ocr-detail"),
+    path("ocr/<uuid:job_id>/cancel/", views.OcrCancelView.as_view(), name="api-ocr-cancel"),
     path("ocr/<uuid:job_id>/pages/", views.OcrPagesView.as_view(), name="api-ocr-pages"),
     path(
         "ocr/<uuid:job_id>/pages/<int:number>/",

@@ -214,6 +214,33 @@ class OcrDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class OcrCancelView(APIView):
+    """Cancel an unfinished job (``services.job_cancel``)."""
+
+    permission_classes = [OcrPermission]
+
+    @extend_schema(
+        operation_id="ocr_cancel",
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                JobSerializer,
+                description="Canceled: a pending job never runs; a running one stops at its "
+                "next page boundary. Pages already done stay readable.",
+            ),
+            **_pick(401, 404),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`already_finished`: the job had already ended."
+            ),
+        },
+        tags=["ocr"],
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        job = services.job_cancel(job=job)
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+
 class OcrPagesView(APIView):
     """Per-page results, available as soon as each page is done."""
 

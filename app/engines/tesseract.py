@@ -41,9 +41,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import shutil
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -55,12 +57,32 @@ from typing import Any
 
 from PIL import Image
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.errors import OcrError
 from app.pipeline.frames import check_sides
 from app.pipeline.schema import Block, Line, Page, Word
 
 log = logging.getLogger(__name__)
+
+#: The public interface: the engine, and the helpers other engines use (the MRZ
+#: engine reads its tessdata folder and TSV output with ``find_tessdata`` and
+#: ``parse_tsv``). The rest is this module's own.
+__all__ = [
+    "ENGINE_NAME",
+    "OSD_MIN_CONFIDENCE",
+    "TesseractConfig",
+    "TesseractEngine",
+    "build",
+    "detect_orientation",
+    "find_tessdata",
+    "installed_languages",
+    "oem_supported",
+    "osd_available",
+    "parse_osd",
+    "parse_tsv",
+    "set_image",
+    "traineddata_components",
+]
 
 ENGINE_NAME = "tesseract"
 
@@ -94,6 +116,12 @@ OSD_PSM = frozenset({1, 12})
 TIMEOUT_SHARE = 0.9
 #: Message of a page Tesseract gave up on without a timeout (both backends).
 UNREADABLE = "Tesseract could not read this page."
+#: OSD: minimum "Orientation confidence" to apply its answer.
+OSD_MIN_CONFIDENCE = 2.0
+#: Longest side, in pixels, of the grey copy handed to OSD.
+OSD_MAX_SIDE = 2000
+#: Seconds the OSD subprocess may take.
+OSD_TIMEOUT = 15.0
 
 
 @functools.cache
@@ -237,6 +265,69 @@ def set_image(api: Any, image: Image.Image) -> None:
     api.SetImageBytes(image.tobytes(), image.width, image.height, bpp, line)
 
 
+# -- orientation (OSD) ---------------------------------------------------------------
+
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
+def parse_osd(text: str) -> tuple[int, float] | None:
+    """(clockwise rotation to apply, confidence) from ``tesseract --psm 0`` output."""
+    rot, conf = _ROTATE.search(text), _CONFIDENCE.search(text)
+    if not rot or not conf:
+        return None
+    degrees = int(rot.group(1)) % 360
+    if degrees not in (0, 90, 180, 270):
+        return None
+    return degrees, float(conf.group(1))
+
+
+def osd_available(tessdata_dir: str | None) -> bool:
+    """True when the ``tesseract`` CLI and ``osd.traineddata`` are both there."""
+    return bool(
+        shutil.which("tesseract")
+        and tessdata_dir
+        and (Path(tessdata_dir) / "osd.traineddata").is_file()
+    )
+
+
+def detect_orientation(
+    gray: Image.Image, *, tessdata_dir: str | None, dpi: int | None = None,
+    timeout: float = OSD_TIMEOUT,
+) -> tuple[int, float] | None:  # fmt: skip
+    """Run Tesseract OSD; ``(clockwise degrees to apply, confidence)`` or None.
+
+    Debian's ``tesseract IMG stdout --psm 0`` on ``gray`` shrunk to at most
+    :data:`OSD_MAX_SIDE` pixels a side (``dpi``: its resolution, 300 assumed
+    when unknown), in a subprocess: native code failing on an odd page costs
+    an orientation, not the worker. None when the CLI or ``osd.traineddata``
+    is missing, Tesseract finds too few characters, fails or exceeds
+    ``timeout`` seconds. :meth:`TesseractEngine.detect_orientation` applies
+    :data:`OSD_MIN_CONFIDENCE`.
+    """
+    exe = shutil.which("tesseract")
+    if not exe or not tessdata_dir or not (Path(tessdata_dir) / "osd.traineddata").is_file():
+        return None
+    factor = min(1.0, OSD_MAX_SIDE / max(gray.size))
+    if factor < 1.0:
+        gray = gray.resize(
+            (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
+            Image.Resampling.LANCZOS,
+        )
+        dpi = round(dpi * factor) if dpi else None
+    with tempfile.TemporaryDirectory(prefix="osd-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        gray.save(path, dpi=(dpi, dpi) if dpi else (300, 300))
+        cmd = [exe, path, "stdout", "--psm", "0", "--tessdata-dir", tessdata_dir]
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("tesseract OSD failed: %s", exc)
+            return None
+    return parse_osd(out.stdout)
+
+
 @dataclass(frozen=True, slots=True)
 class TesseractConfig:
     """Engine configuration: tessdata folder, backend (auto|tesserocr|cli) and
@@ -270,13 +361,15 @@ class _ApiSlot:
         self.evicted = False
 
 
-class TesseractEngine:
+class TesseractEngine(OcrEngine):
     """Local Tesseract OCR. See the module docstring for the backends."""
 
     name = ENGINE_NAME
     kind = "local"
     #: Pages are prepared (orientation, deskew, upscaling) before this engine sees them.
     preprocess = True
+    #: No options besides languages/psm/oem.
+    accepted_options = frozenset()
 
     def __init__(self, config: TesseractConfig) -> None:
         self.config = config
@@ -513,6 +606,21 @@ class TesseractEngine:
             raise OcrError(
                 "timeout", f"Tesseract did not finish the page within {options.timeout:g} s."
             ) from exc
+
+    # -- orientation ---------------------------------------------------------------
+    def detect_orientation(self, image: Image.Image, *, dpi: int | None = None) -> int | None:
+        """The clockwise turn (0/90/180/270 degrees) that sets ``image`` upright, by OSD.
+
+        :func:`detect_orientation` (the ``tesseract`` CLI, ``--psm 0``, with
+        this engine's tessdata folder); None when OSD cannot run (no CLI or
+        ``osd.traineddata``), finds too few characters, fails, or answers with
+        an ``Orientation confidence`` under :data:`OSD_MIN_CONFIDENCE`.
+        """
+        found = detect_orientation(image, tessdata_dir=self.config.tessdata_dir, dpi=dpi)
+        if found is None:
+            return None
+        degrees, confidence = found
+        return degrees if confidence >= OSD_MIN_CONFIDENCE else None
 
     def close(self) -> None:
         """Release every loaded model (one in use is ended when its user is done)."""

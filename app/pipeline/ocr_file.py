@@ -11,7 +11,6 @@ from django.conf import settings
 
 from app.engines import registry
 from app.engines.base import EngineOptions
-from app.engines.tesseract import find_tessdata
 from app.pipeline import inputs
 from app.pipeline.preprocess import PreprocessOptions
 from app.pipeline.run import PageSettings, ocr_page
@@ -49,7 +48,6 @@ def ocr_path(
         numbers = parse_page_ranges(pages, info.page_count)
     page_settings = PageSettings(
         prep=prep or PreprocessOptions(),
-        tessdata_dir=find_tessdata(settings.OCR_TESSDATA_DIR),
         max_pixels=settings.OCR_MAX_PIXELS,
     )
     out = []

@@ -10,12 +10,13 @@ order (:func:`preprocess`):
    enlarged toward :data:`TARGET_LINE_PX`. At most :data:`MAX_SCALE` times,
    ``max_pixels`` pixels and :data:`~app.pipeline.frames.MAX_SIDE` (32,767)
    pixels a side, the longest Tesseract reads. Images are never shrunk.
-3. Orientation (``rotate="auto"``): Debian's ``tesseract IMG stdout --psm 0``
-   (OSD) on a grey copy with at most :data:`OSD_MAX_SIDE` pixels a side;
-   applied when ``Orientation confidence`` >= :data:`OSD_MIN_CONFIDENCE`.
-   A missing CLI or ``osd.traineddata``, a timeout or "too few characters"
-   just skip this step. (A separate process, so native code failing on an
-   odd page costs an orientation, not the worker.)
+3. Orientation (``rotate="auto"``): the engine's ``detect_orientation``
+   hook (:meth:`app.engines.base.OcrEngine.detect_orientation`, handed in as
+   ``orientation``) is asked about a grey copy, upscaled like the page but to
+   at most :data:`ORIENTATION_MAX_SIDE` pixels a side, and its clockwise turn
+   is applied. No hook, or an answer of None (the engine cannot tell), skips
+   this step. Tesseract's hook runs OSD in a ``tesseract`` subprocess
+   (:func:`app.engines.tesseract.detect_orientation`).
 4. Deskew (``deskew=True``): a projection-profile search on a binarised
    copy of at most :data:`ANALYSIS_MAX_SIDE` pixels, +-:data:`MAX_SKEW`
    degrees, 0.25 degree steps then 0.02 around the best; the image is rotated with white fill and
@@ -34,13 +35,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import re
-import shutil
-import subprocess
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
@@ -49,12 +45,9 @@ from app.pipeline.frames import MAX_SIDE
 
 log = logging.getLogger(__name__)
 
-#: Tesseract OSD: minimum "Orientation confidence" to apply its answer.
-OSD_MIN_CONFIDENCE = 2.0
-#: Longest side, in pixels, of the grey copy handed to OSD.
-OSD_MAX_SIDE = 2000
-#: Seconds the OSD subprocess may take.
-OSD_TIMEOUT = 15.0
+#: Longest side, in pixels, that upscaling gives the grey copy handed to orientation
+#: detection (a larger page is handed over as it is; Tesseract's OSD shrinks it).
+ORIENTATION_MAX_SIDE = 2000
 #: Longest side, in pixels, of the copy used to measure skew and text size.
 ANALYSIS_MAX_SIDE = 1600
 #: Largest skew, in degrees, that deskew looks for.
@@ -88,7 +81,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 class PreprocessOptions:
     """What :func:`preprocess` does.
 
-    ``rotate``: ``"auto"`` (detect 0/90/180/270 with Tesseract OSD) or ``"off"``.
+    ``rotate``: ``"auto"`` (ask the engine's orientation detection for a turn of
+    0/90/180/270 degrees; Tesseract: OSD) or ``"off"``.
     ``deskew``: straighten small angles (up to 15 degrees).
     ``clean``: denoise and binarise.
     ``dpi``: the source resolution in DPI, overriding the file's; None = the file's.
@@ -122,7 +116,8 @@ class Prepared:
     corrected (the image was rotated by ``-skew``); 0.0 if none.
     ``dpi``: the resolution ``image`` now has (None when unknown).
     ``scale``: the enlargement factor applied (1.0 = none).
-    ``osd_confidence``: Tesseract's orientation confidence, None if OSD did not run.
+    ``orientation``: the engine's answer to orientation detection (clockwise
+    degrees), None when it was not asked or could not tell.
     ``sideways``: the text lines of the page as given look vertical
     (:func:`looks_sideways`); False when the page was not analysed (deskew off
     and a known DPI).
@@ -133,7 +128,7 @@ class Prepared:
     skew: float = 0.0
     dpi: int | None = None
     scale: float = 1.0
-    osd_confidence: float | None = None
+    orientation: int | None = None
     sideways: bool = False
 
 
@@ -299,64 +294,6 @@ def detect_skew(
     return round(angle, 2)
 
 
-# -- orientation ----------------------------------------------------------------------
-
-_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
-_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
-
-
-def parse_osd(text: str) -> tuple[int, float] | None:
-    """(clockwise rotation to apply, confidence) from ``tesseract --psm 0`` output."""
-    rot, conf = _ROTATE.search(text), _CONFIDENCE.search(text)
-    if not rot or not conf:
-        return None
-    degrees = int(rot.group(1)) % 360
-    if degrees not in (0, 90, 180, 270):
-        return None
-    return degrees, float(conf.group(1))
-
-
-def osd_available(tessdata_dir: str | None) -> bool:
-    """True when the ``tesseract`` CLI and ``osd.traineddata`` are both there."""
-    return bool(
-        shutil.which("tesseract")
-        and tessdata_dir
-        and (Path(tessdata_dir) / "osd.traineddata").is_file()
-    )
-
-
-def detect_orientation(
-    gray: Image.Image, *, tessdata_dir: str | None, dpi: int | None = None,
-    timeout: float = OSD_TIMEOUT,
-) -> tuple[int, float] | None:  # fmt: skip
-    """Run Tesseract OSD; ``(clockwise degrees to apply, confidence)`` or None.
-
-    None when the CLI or ``osd.traineddata`` is missing, Tesseract finds too
-    few characters, fails or exceeds ``timeout`` seconds.
-    """
-    exe = shutil.which("tesseract")
-    if not exe or not tessdata_dir or not (Path(tessdata_dir) / "osd.traineddata").is_file():
-        return None
-    factor = min(1.0, OSD_MAX_SIDE / max(gray.size))
-    if factor < 1.0:
-        gray = gray.resize(
-            (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
-            Image.Resampling.LANCZOS,
-        )
-        dpi = round(dpi * factor) if dpi else None
-    with tempfile.TemporaryDirectory(prefix="osd-") as tmp:
-        path = os.path.join(tmp, "page.png")
-        gray.save(path, dpi=(dpi, dpi) if dpi else (300, 300))
-        cmd = [exe, path, "stdout", "--psm", "0", "--tessdata-dir", tessdata_dir]
-        env = dict(os.environ, OMP_THREAD_LIMIT="1")
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("tesseract OSD failed: %s", exc)
-            return None
-    return parse_osd(out.stdout)
-
-
 # -- main ------------------------------------------------------------------------------
 
 
@@ -462,14 +399,16 @@ def preprocess(
     *,
     source_dpi: int | None,
     options: PreprocessOptions | None = None,
-    tessdata_dir: str | None = None,
+    orientation: Callable[..., int | None] | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Prepared:
     """Prepare one page image for OCR (see the module docstring for the steps).
 
     ``source_dpi``: the file's resolution in DPI (None if unknown), overridden
-    by ``options.dpi``. ``tessdata_dir``: where ``osd.traineddata`` lives
-    (None skips orientation). ``max_pixels``: the prepared image's pixel
+    by ``options.dpi``. ``orientation``: the engine's orientation detection,
+    called as ``orientation(grey_image, dpi=dpi)`` and returning the clockwise
+    turn in degrees or None (:meth:`app.engines.base.OcrEngine.detect_orientation`;
+    None skips orientation). ``max_pixels``: the prepared image's pixel
     budget (upscaling stops there). Neither upscaling nor deskew makes a side
     exceed :data:`MAX_SIDE` pixels (an image given with a longer side keeps
     it: the engine refuses it). Never raises for image content; returns a
@@ -485,25 +424,23 @@ def preprocess(
     sideways = analysis is not None and looks_sideways(analysis[0])
     scale = _choose_scale(gray, dpi, options, max_pixels, analysis)
 
-    rotation, osd_conf = 0, None
-    if options.rotate == "auto":
+    rotation, found = 0, None
+    if options.rotate == "auto" and orientation is not None:
         osd_gray = gray
         if scale > 1.0:
-            factor = min(scale, OSD_MAX_SIDE / max(gray.size))
+            factor = min(scale, ORIENTATION_MAX_SIDE / max(gray.size))
             if factor > 1.0:
                 osd_gray = gray.resize(
                     (round(gray.width * factor), round(gray.height * factor)),
                     Image.Resampling.BICUBIC,
                 )
         osd_dpi = round(dpi * osd_gray.width / gray.width) if dpi else None
-        found = detect_orientation(osd_gray, tessdata_dir=tessdata_dir, dpi=osd_dpi)
-        if found is not None:
-            degrees, osd_conf = found
-            if degrees and osd_conf >= OSD_MIN_CONFIDENCE:
-                rotation = degrees
-                image = _rotate_clockwise(image, degrees)
-                gray = _rotate_clockwise(gray, degrees)
-                analysis = None
+        found = orientation(osd_gray, dpi=osd_dpi)
+        if found is not None and found % 360 in (90, 180, 270):
+            rotation = found % 360
+            image = _rotate_clockwise(image, rotation)
+            gray = _rotate_clockwise(gray, rotation)
+            analysis = None
 
     skew = 0.0
     if options.deskew:
@@ -531,6 +468,6 @@ def preprocess(
         skew=round(skew, 2),
         dpi=out_dpi,
         scale=scale,
-        osd_confidence=osd_conf,
+        orientation=found,
         sideways=sideways,
     )

@@ -3,7 +3,10 @@
 Shared by jobs (``services.job_run``) and ``manage.py ocr`` so both give the
 same result. Pure: no ORM, no settings (everything arrives as arguments).
 
-Orientation policy (``rotate=auto``): Tesseract's OSD costs about 0.3-1 s per
+Orientation policy (``rotate=auto``), for an engine that detects orientation
+(its ``detect_orientation`` hook, :class:`app.engines.base.OcrEngine`; an
+engine without one reads the page as it is, ``rotation`` 0). Tesseract's
+OSD costs about 0.3-1 s per
 page through the CLI (a separate process, see ``app.engines.tesseract``), so
 it only runs when the first, upright reading
 looks wrong: fewer than :data:`OSD_MIN_WORDS` words, or a mean word confidence
@@ -43,10 +46,9 @@ UPRIGHT_MIN_SHARE = 0.25
 
 @dataclass(frozen=True, slots=True)
 class PageSettings:
-    """How to prepare pages: ``preprocess`` options, tessdata folder, pixel budget."""
+    """How to prepare pages: ``preprocess`` options and the pixel budget (pixels)."""
 
     prep: PreprocessOptions = PreprocessOptions()
-    tessdata_dir: str | None = None
     max_pixels: int | None = 60_000_000
 
 
@@ -115,12 +117,13 @@ def ocr_page(
     """OCR one page image (``dpi`` its resolution if known) and return the schema Page.
 
     Engines that declare ``preprocess = True`` (Tesseract) get the prepared
-    image (orientation, deskew, upscaling, optional clean); the others (cloud
-    providers, MRZ) do their own and get the EXIF-transposed image as is.
+    image (orientation through their ``detect_orientation`` hook, deskew,
+    upscaling, optional clean); the others (cloud providers, MRZ) do their own
+    and get the EXIF-transposed image as is.
     ``rotation``, ``skew``, ``dpi``, ``width`` and ``height`` of the returned
     page describe the image the engine saw. Raises ``OcrError``.
     """
-    if not getattr(engine, "preprocess", False):
+    if not engine.preprocess:
         prepared = preprocess(
             image,
             source_dpi=dpi,
@@ -131,12 +134,13 @@ def ocr_page(
         )
         return _read(engine, image, number, options, prepared)
 
-    auto = settings.prep.rotate == "auto"
+    # An engine keeping the base class's detect_orientation cannot tell: no second pass.
+    detects = type(engine).detect_orientation is not OcrEngine.detect_orientation
+    auto = settings.prep.rotate == "auto" and detects
     first = preprocess(
         image,
         source_dpi=dpi,
         options=replace(settings.prep, rotate="off"),
-        tessdata_dir=settings.tessdata_dir,
         max_pixels=settings.max_pixels,
     )
 
@@ -145,7 +149,7 @@ def ocr_page(
             image,
             source_dpi=dpi,
             options=settings.prep,
-            tessdata_dir=settings.tessdata_dir,
+            orientation=engine.detect_orientation,
             max_pixels=settings.max_pixels,
         )
 

@@ -1,4 +1,4 @@
-"""Forms of the browser pages: registration and the history filters."""
+"""Forms of the browser pages: registration, the history filters, "Run again"."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from app.models import Job, JobStatus
@@ -59,3 +60,24 @@ class HistoryFilterForm(forms.Form):
     def is_filtered(self) -> bool:
         """Whether any filter is set (the empty state says "no match" instead of "no jobs")."""
         return self.is_valid() and any(self.cleaned_data.values())
+
+
+#: The fields of the job page's "Run again" form (the API's ``JobRerunSerializer`` checks them).
+RERUN_FIELDS = ("engine", "languages", "psm", "pages")
+
+
+def rerun_request(post: QueryDict) -> QueryDict:
+    """The "Run again" form as the submission serializer reads a form: one value per field.
+
+    The language checkboxes (``languages`` given once per language) become one
+    ``eng+deu`` value; fields the form did not send are left out (they keep the job's).
+    """
+    data = QueryDict(mutable=True)
+    for name in RERUN_FIELDS:
+        if name == "languages":
+            codes = [code for code in post.getlist(name) if code]
+            if codes:
+                data[name] = "+".join(codes)
+        elif name in post:
+            data[name] = post[name]
+    return data

@@ -9,4 +9,6 @@ urlpatterns = [
     path("history/", views.history, name="web-history"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="web-job"),
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="web-job-delete"),
+    path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="web-job-cancel"),
+    path("jobs/<uuid:job_id>/rerun/", views.job_rerun, name="web-job-rerun"),
 ]

@@ -19,16 +19,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import FormView
 
 from app import selectors, services
+from app.api.serializers import JobRerunSerializer
 from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
 from app.throttles import LoginForm, answer_429_when_throttled
 from app.web import display
-from app.web.forms import HistoryFilterForm, RegisterForm
+from app.web.forms import HistoryFilterForm, RegisterForm, rerun_request
 
 HISTORY_PAGE_SIZE = 20
 
@@ -114,8 +115,39 @@ def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
             "duration": display.human_duration(job.duration),
             "error_text": display.error_text(job.error_code),
             "can_delete": request.user.is_authenticated,
+            "can_cancel": not job.is_finished,
+            "rerun": _rerun_choices(job) if job.is_finished else None,
         },
     )
+
+
+#: Page segmentation modes offered by "Run again" (``""``: the engine's default).
+PSM_CHOICES = [
+    ("", "Default (automatic)"),
+    ("1", "1 · automatic, with orientation"),
+    ("4", "4 · one column"),
+    ("6", "6 · one block of text"),
+    ("7", "7 · one line"),
+    ("8", "8 · one word"),
+    ("11", "11 · sparse text"),
+    ("13", "13 · raw line"),
+]
+
+
+def _rerun_choices(job: Job) -> dict[str, Any]:
+    """What the "Run again" form offers: engines, the job's engine's languages, modes."""
+    engines = _engines()
+    current = next((e for e in engines if e["name"] == job.engine), None)
+    options = job.options or {}
+    psm = options.get("psm")
+    return {
+        "engines": engines,
+        "languages": current["languages"] if current else [],
+        "chosen": set(job.language_list),
+        "psm_choices": PSM_CHOICES,
+        "psm": "" if psm is None else str(psm),
+        "pages": options.get("pages") or "",
+    }
 
 
 def _neighbour(pages: list[Any], page: Any, step: int) -> Any:
@@ -168,6 +200,54 @@ def job_delete(request: HttpRequest, job_id: Any) -> HttpResponse:
         messages.success(request, f"Deleted \u201c{name}\u201d.")
         return redirect(reverse("web-history"))
     return render(request, "web/job_delete.html", {"job": job})
+
+
+@require_POST
+def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """POST cancels an unfinished job (``services.job_cancel``), then shows the job."""
+    if not _may_use_anonymously(request):
+        return redirect_to_login(reverse("web-job", args=[job_id]))
+    job = _job_or_404(request, job_id)
+    try:
+        services.job_cancel(job=job)
+    except OcrError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, f"Canceled \u201c{job.filename or job.id}\u201d.")
+    return redirect(reverse("web-job", args=[job.pk]))
+
+
+@require_POST
+def job_rerun(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """POST runs a finished job again with the form's options (``services.job_rerun``).
+
+    The options are checked by the API's submission serializer and the submission's
+    service checks; a refused option is shown as a message and nothing changes.
+    """
+    if not _may_use_anonymously(request):
+        return redirect_to_login(reverse("web-job", args=[job_id]))
+    job = _job_or_404(request, job_id)
+    data = rerun_request(request.POST)
+    serializer = JobRerunSerializer(data=data)
+    if not serializer.is_valid():
+        field, problems = next(iter(serializer.errors.items()))
+        messages.error(request, f"Not run again: {field}: {' '.join(map(str, problems))}")
+        return redirect(reverse("web-job", args=[job.pk]))
+    given = {k: v for k, v in serializer.validated_data.items() if k in data}
+    languages = given.pop("languages", None)
+    try:
+        services.job_rerun(
+            job=job,
+            engine=given.pop("engine", None),
+            languages=tuple(languages.split("+")) if languages else None,
+            option_changes=given,
+            only_finished=True,
+        )
+    except OcrError as exc:
+        messages.error(request, f"Not run again: {exc.message}")
+    else:
+        messages.success(request, f"\u201c{job.filename or job.id}\u201d is running again.")
+    return redirect(reverse("web-job", args=[job.pk]))
 
 
 class RegisterView(FormView):

@@ -192,7 +192,40 @@
       const open = el("a", "btn btn-sm" + (job.status === "done" ? " btn-primary" : ""), job.status === "done" ? "Open result" : "Details");
       open.href = "/jobs/" + job.id + "/";
       p.actions.append(open);
+      if (job.status === "pending" || job.status === "processing") {
+        p.actions.append(cancelButton(row, job));
+      }
     }
+  }
+
+  /* POST /api/ocr/{id}/cancel/: a pending job never runs, a running one stops at
+   * its next page. The row then shows the job as the API answers it. */
+  function cancelButton(row, job) {
+    const button = el("button", "btn btn-ghost btn-sm cancel", "Cancel");
+    button.type = "button";
+    button.setAttribute("aria-label", "Cancel " + (job.filename || "this file"));
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      fetch("/api/ocr/" + job.id + "/cancel/", {
+        method: "POST",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf },
+        credentials: "same-origin",
+      })
+        .then((r) => r.json().then((b) => ({ ok: r.ok, body: b })))
+        .then(({ ok, body }) => {
+          if (ok) {
+            row._canceled = body;
+            describe(row, body);
+          } else {
+            // Already finished: the next poll shows how it ended.
+            button.remove();
+          }
+        })
+        .catch(() => {
+          button.disabled = false;
+        });
+    });
+    return button;
   }
 
   /* ---- sending and polling ------------------------------------------- */
@@ -287,6 +320,7 @@
     return new Promise((resolve) => {
       let delay = 400;
       function tick(current) {
+        if (row._canceled) current = row._canceled; // a poll sent before the cancel
         describe(row, current);
         if (["done", "failed", "canceled"].includes(current.status)) {
           resolve();

@@ -14,12 +14,12 @@ import ctypes
 from collections.abc import Mapping
 from typing import Any
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 
 ENGINE_NAME = "crash_test"
 
 
-class CrashingEngine:
+class CrashingEngine(OcrEngine):
     name = ENGINE_NAME
     kind = "local"
 

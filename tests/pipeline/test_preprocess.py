@@ -1,4 +1,4 @@
-"""Preprocessing with real Tesseract: orientation (CLI OSD), deskew, upscaling, cleaning."""
+"""Preprocessing with real Tesseract: orientation (its OSD hook), deskew, upscaling, cleaning."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.engines.base import EngineOptions
-from app.engines.tesseract import find_tessdata
+from app.engines.tesseract import TesseractConfig, TesseractEngine, find_tessdata, parse_osd
 from app.pipeline.preprocess import (
     PreprocessOptions,
     detect_skew,
     line_height,
     otsu_threshold,
-    parse_osd,
     preprocess,
 )
 from tests.pipeline.helpers import PANGRAMS, cer, render_text_page
@@ -44,9 +43,9 @@ def ocr(engine, prepared) -> str:
 
 
 def test_upright_page_untouched(engine, page):
-    p = preprocess(page, source_dpi=300, tessdata_dir=TESSDATA)
+    p = preprocess(page, source_dpi=300, orientation=engine.detect_orientation)
     assert (p.rotation, p.skew, p.scale, p.dpi) == (0, 0.0, 1.0, 300)
-    assert p.osd_confidence is not None and p.osd_confidence >= 2
+    assert p.orientation == 0  # OSD answered, confidently: upright
     assert p.image.size == page.size
     assert cer(EXPECTED, ocr(engine, p)) < 0.05
 
@@ -57,7 +56,7 @@ def test_orientation_detected_and_corrected(engine, page, clockwise):
     if clockwise == 180:  # (Tesseract itself reads some sideways pages, never upside down)
         raw = engine.recognize_page(turned, page_number=1, options=EngineOptions()).text
         assert cer(EXPECTED, raw) > 0.3
-    p = preprocess(turned, source_dpi=300, tessdata_dir=TESSDATA)
+    p = preprocess(turned, source_dpi=300, orientation=engine.detect_orientation)
     # undoing a clockwise turn of X takes a clockwise turn of 360 - X
     assert p.rotation == (360 - clockwise) % 360
     assert p.image.size == page.size
@@ -65,20 +64,27 @@ def test_orientation_detected_and_corrected(engine, page, clockwise):
     assert cer(EXPECTED, ocr(engine, p)) < 0.05
 
 
-def test_rotate_off_leaves_orientation(page):
+def test_rotate_off_leaves_orientation(engine, page):
     upside_down = page.rotate(180)
     p = preprocess(upside_down, source_dpi=300, options=PreprocessOptions(rotate="off"),
-                   tessdata_dir=TESSDATA)  # fmt: skip
-    assert p.rotation == 0 and p.osd_confidence is None
+                   orientation=engine.detect_orientation)  # fmt: skip
+    assert p.rotation == 0 and p.orientation is None
     assert np.array_equal(np.asarray(p.image), np.asarray(upside_down))
 
 
 def test_missing_osd_data_skips_orientation(tmp_path, page):
     (tmp_path / "eng.traineddata").write_bytes(b"")  # a tessdata folder without osd
-    p = preprocess(page.rotate(180), source_dpi=300, tessdata_dir=str(tmp_path))
-    assert p.rotation == 0 and p.osd_confidence is None
-    p = preprocess(page.rotate(180), source_dpi=300, tessdata_dir=None)
-    assert p.rotation == 0 and p.osd_confidence is None
+    without_osd = TesseractEngine(TesseractConfig(tessdata_dir=str(tmp_path), backend="cli"))
+    assert without_osd.detect_orientation(page.rotate(180).convert("L"), dpi=300) is None
+    p = preprocess(page.rotate(180), source_dpi=300, orientation=without_osd.detect_orientation)
+    assert p.rotation == 0 and p.orientation is None
+
+
+def test_no_orientation_hook_leaves_the_page_as_is(page):
+    upside_down = page.rotate(180)
+    p = preprocess(upside_down, source_dpi=300, options=PreprocessOptions(deskew=False))
+    assert p.rotation == 0 and p.orientation is None
+    assert np.array_equal(np.asarray(p.image), np.asarray(upside_down))
 
 
 @pytest.mark.parametrize("angle", [3.0, 6.0, 10.0, -6.0])
@@ -87,7 +93,7 @@ def test_deskew(engine, page, angle):
     if abs(angle) >= 6:  # Tesseract alone suffers at that tilt
         raw = engine.recognize_page(tilted, page_number=1, options=EngineOptions(dpi=300)).text
         assert cer(EXPECTED, raw) > 0.05
-    p = preprocess(tilted, source_dpi=300, tessdata_dir=TESSDATA)
+    p = preprocess(tilted, source_dpi=300, orientation=engine.detect_orientation)
     assert p.rotation == 0
     assert abs(p.skew - angle) <= 0.5, p.skew
     assert p.skew == round(p.skew, 2)
@@ -103,7 +109,7 @@ def test_deskew_off(page):
 def test_rotated_and_skewed(engine, page):
     tilted = page.rotate(4, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
     turned = tilted.rotate(90, expand=True, fillcolor=255)  # 90 counter-clockwise
-    p = preprocess(turned.convert("RGB"), source_dpi=300, tessdata_dir=TESSDATA)
+    p = preprocess(turned.convert("RGB"), source_dpi=300, orientation=engine.detect_orientation)
     assert p.rotation == 90
     assert abs(p.skew - 4) <= 0.5
     assert p.image.mode == "RGB"
@@ -114,14 +120,15 @@ def test_detect_skew_blank_page():
     assert detect_skew(Image.new("L", (800, 600), 255)) == 0.0
 
 
-def test_blank_page_is_harmless():
-    p = preprocess(Image.new("RGB", (500, 700), "white"), source_dpi=None, tessdata_dir=TESSDATA)
+def test_blank_page_is_harmless(engine):
+    blank = Image.new("RGB", (500, 700), "white")
+    p = preprocess(blank, source_dpi=None, orientation=engine.detect_orientation)
     assert (p.rotation, p.skew, p.scale, p.dpi) == (0, 0.0, 1.0, None)
 
 
 def test_low_dpi_is_upscaled_toward_target(engine):
     small = render_text_page(size=(640, 450), font_px=14, margin=45)  # ~12 pt at 75 dpi
-    p = preprocess(small, source_dpi=75, tessdata_dir=TESSDATA)
+    p = preprocess(small, source_dpi=75, orientation=engine.detect_orientation)
     assert p.scale == 4.0  # 300/75
     assert p.dpi == 300 and p.image.size == (2560, 1800)
     before = engine.recognize_page(small, page_number=1, options=EngineOptions(dpi=75)).text
@@ -132,7 +139,7 @@ def test_low_dpi_is_upscaled_toward_target(engine):
 
 def test_tiny_text_without_dpi_is_enlarged(engine):
     small = render_text_page(size=(430, 300), font_px=9, margin=20)  # a screenshot-sized page
-    p = preprocess(small, source_dpi=None, tessdata_dir=TESSDATA)
+    p = preprocess(small, source_dpi=None, orientation=engine.detect_orientation)
     assert p.dpi is None
     assert 2.0 <= p.scale <= 4.0
     assert p.image.width == round(small.width * p.scale)
@@ -219,7 +226,7 @@ def test_clean_binarises_and_denoises(engine, page):
     arr = np.clip(arr.astype(np.int16) + rng.integers(-40, 40, arr.shape), 0, 255).astype(np.uint8)
     noisy = Image.fromarray(arr).convert("RGB")
     p = preprocess(noisy, source_dpi=300, options=PreprocessOptions(clean=True),
-                   tessdata_dir=TESSDATA)  # fmt: skip
+                   orientation=engine.detect_orientation)  # fmt: skip
     assert p.image.mode == "L"
     values = set(np.unique(np.asarray(p.image)).tolist())
     assert values <= {0, 255}

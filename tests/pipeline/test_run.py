@@ -8,7 +8,7 @@ import shutil
 import pytest
 from PIL import Image, ImageDraw
 
-from app.engines.base import EngineOptions
+from app.engines.base import EngineOptions, OcrEngine
 from app.engines.tesseract import find_tessdata
 from app.pipeline.run import OSD_CONFIDENCE_TRIGGER, PageSettings, looks_wrong, ocr_page
 from tests.pipeline.helpers import render_text_page
@@ -51,7 +51,7 @@ def test_turned_page_reading_looks_wrong(engine, map_page, degrees):
 
 
 def test_upside_down_map_is_turned_back_and_read(engine, map_page):
-    settings = PageSettings(tessdata_dir=TESSDATA)
+    settings = PageSettings()
     page = ocr_page(
         engine,
         map_page.rotate(180),
@@ -68,14 +68,22 @@ def test_upside_down_map_is_turned_back_and_read(engine, map_page):
     assert page.text == upright.text  # turned back, it reads as the upright page
 
 
-class _CountingEngine:
+class _CountingEngine(OcrEngine):
     """The real Tesseract engine, counting its readings."""
 
+    name = "counting"
+    kind = "local"
     preprocess = True
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.readings: list[tuple[int, int]] = []
+
+    def info(self):
+        return self.engine.info()
+
+    def detect_orientation(self, image, *, dpi=None):
+        return self.engine.detect_orientation(image, dpi=dpi)
 
     def recognize_page(self, image, *, page_number, options):
         self.readings.append(image.size)
@@ -86,7 +94,7 @@ class _CountingEngine:
 def test_sideways_page_asks_osd_first_and_is_read_once(engine, degrees):
     upright = render_text_page()
     counting = _CountingEngine(engine)
-    settings = PageSettings(tessdata_dir=TESSDATA)
+    settings = PageSettings()
     page = ocr_page(
         counting,
         upright.rotate(degrees, expand=True, fillcolor=255),
@@ -109,7 +117,7 @@ def test_upright_page_is_read_once_without_osd(engine):
         number=1,
         dpi=None,
         options=EngineOptions(),
-        settings=PageSettings(tessdata_dir=TESSDATA),
+        settings=PageSettings(),
     )
     assert page.rotation == 0 and len(counting.readings) == 1
     assert "quick brown fox" in page.text

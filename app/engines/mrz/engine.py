@@ -37,11 +37,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from app.engines.base import EngineInfo, EngineOptions
+from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.engines.mrz import cells, icao
 from app.engines.mrz.cells import Symbol
 from app.engines.mrz.locate import Region, find_regions
-from app.engines.tesseract import find_tessdata, parse_tsv
+from app.engines.tesseract import find_tessdata, parse_tsv  # its public helpers (__all__)
 from app.errors import OcrError
 from app.pipeline.schema import Block, Line, Page, Word, union_bbox
 
@@ -75,8 +75,13 @@ class _Reading:
     rotation: int
 
 
-class MrzEngine:
-    """Reads the MRZ of a travel document image. See the module docstring."""
+class MrzEngine(OcrEngine):
+    """Reads the MRZ of a travel document image. See the module docstring.
+
+    Accepts any languages (the MRZ alphabet does not depend on them: the base
+    class's ``check_options``), takes no options of its own, and prepares its
+    pages itself (``preprocess = False``; it turns an upside-down zone).
+    """
 
     name = ENGINE_NAME
     kind = "local"
@@ -115,10 +120,6 @@ class MrzEngine:
             kind=self.kind,
             reason=self._reason,
         )
-
-    def check_options(self, options: EngineOptions) -> None:
-        """Accept any options: the MRZ alphabet does not depend on the language."""
-        return None
 
     # -- recognition --------------------------------------------------------------------
     def _get_api(self) -> Any:

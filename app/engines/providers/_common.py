@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.engines.base import EngineInfo
+from app.engines.base import EngineInfo, OcrEngine
 from app.engines.providers import _http
 
 
@@ -71,8 +71,12 @@ def percent(value: Any, *, fraction: bool) -> float | None:
     return round(max(0.0, min(100.0, number)), 2)
 
 
-class CloudEngine:
+class CloudEngine(OcrEngine):
     """Base of the cloud engines: credentials check, the HTTP session, ``info()``.
+
+    ``kind`` is ``"cloud"``; pages are not preprocessed (the provider does its
+    own); no options beyond languages unless a subclass lists them in
+    ``accepted_options``.
 
     A subclass sets ``name``, ``title``, ``version``, ``languages`` (what
     ``/api/engines/`` lists) and ``required`` (the settings without which the
@@ -95,6 +99,7 @@ class CloudEngine:
         self.session = _http.make_session(self.http)
 
     def close(self) -> None:
+        """Close the HTTP session (its pooled connections)."""
         self.session.close()
 
     def info(self) -> EngineInfo:

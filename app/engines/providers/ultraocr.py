@@ -152,6 +152,8 @@ class UltraOcrEngine(CloudEngine):
 
     name = ENGINE_NAME
     title = "UltraOCR (Nuveo)"
+    #: ``service``: the UltraOCR service (document type) to run, e.g. ``cnh``.
+    accepted_options = frozenset({"service"})
     version = "v2"
     languages = ("por",)
     required = REQUIRED
