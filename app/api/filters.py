@@ -1,17 +1,48 @@
 """History filters: status, engine and a creation date range."""
 
+import datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import F
+from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import OrderingFilter
 
 from app.models import Job, JobStatus
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, turned into UTC before it reaches the database.
+
+    ISO 8601 allows any ``+hh:mm`` offset and Python keeps offsets up to 24 h,
+    but PostgreSQL refuses offsets past 15:59 (a 500 on ``+20:34``); in UTC
+    every database takes it. A value that leaves the calendar in UTC (year 1
+    with a positive offset) is refused: 400 ``invalid``, not a 500.
+    """
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None or result.tzinfo is None:
+            return result
+        try:
+            return result.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                "The date-time is out of range once in UTC.", code="invalid"
+            ) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """:class:`django_filters.IsoDateTimeFilter` with :class:`UtcIsoDateTimeField`."""
+
+    field_class = UtcIsoDateTimeField
+
+
 class JobFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     engine = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Job

@@ -114,6 +114,7 @@ _JOB_LINKS = {
     "GetFirstPageImage": ("ocr_page_image", {"job_id": _JOB_ID, "number": 1}),
     "Export": ("ocr_export", {"job_id": _JOB_ID}),
     "GetFile": ("ocr_file", {"job_id": _JOB_ID}),
+    "CancelJob": ("ocr_cancel", {"job_id": _JOB_ID}),
     "DeleteJob": ("ocr_destroy", {"job_id": _JOB_ID}),
 }
 _PAGE = {"job_id": "$request.path.job_id", "number": "$response.body#/0/number"}

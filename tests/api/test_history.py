@@ -1,5 +1,6 @@
 """GET /api/history/: pagination, search over name and text, ordering, filters."""
 
+import datetime as dt
 from datetime import timedelta
 
 import pytest
@@ -84,6 +85,23 @@ def test_filters(auth_client, jobs):
     assert names(response) == ["invoice-march.png", "letter.jpg"]
     response = auth_client.get("/api/history/", {"created_before": cutoff})
     assert names(response) == ["receipt.tiff", "card.png"]
+
+
+def test_dates_with_any_iso_offset_are_compared_in_utc(auth_client, jobs):
+    """ISO 8601 allows offsets PostgreSQL refuses (past 15:59): they answer as in UTC."""
+    cutoff = timezone.now() - timedelta(days=1, hours=12)
+    far = cutoff.astimezone(dt.timezone(timedelta(hours=20, minutes=34))).isoformat()
+    assert far.endswith("+20:34")
+    response = auth_client.get("/api/history/", {"created_after": far})
+    assert names(response) == ["invoice-march.png", "letter.jpg"]
+    response = auth_client.get("/api/history/", {"created_before": "0185-07-23T03:03:40+20:34"})
+    assert response.status_code == 200 and names(response) == []
+
+
+def test_a_date_out_of_range_in_utc_is_a_400(auth_client, jobs):
+    response = auth_client.get("/api/history/", {"created_before": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["field"] == "created_before"
 
 
 def test_bad_filter_value_is_a_400(auth_client, jobs):
