@@ -182,3 +182,17 @@ def wait_for_job(job_id, *, timeout: float = 60.0, statuses=("done", "failed", "
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} still {job.status} after {timeout} s")
+
+
+def wait_until(predicate, timeout: float, what: str):
+    """Poll ``predicate`` every 50 ms until it returns something true; return that.
+
+    Raises ``AssertionError`` naming ``what`` after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

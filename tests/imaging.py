@@ -109,3 +109,15 @@ def cer(reference: str, hypothesis: str) -> float:
     """Character error rate: edit distance / reference length (white space folded)."""
     ref, hyp = normalise(reference), normalise(hypothesis)
     return levenshtein(ref, hyp) / max(1, len(ref))
+
+
+def text_pdf(pages: int, line: str = "read page by page.") -> bytes:
+    """A PDF of ``pages`` rendered text pages ("Page N of a document" and ``line``),
+    100 DPI, made with Pillow: a multi-page job for the worker tests."""
+    images = [
+        render_text([f"Page {n} of a document", line]).image.convert("RGB")
+        for n in range(1, pages + 1)
+    ]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=100)
+    return buf.getvalue()

@@ -6,7 +6,6 @@ use real worker processes on queues of their own.
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
@@ -17,7 +16,8 @@ from app.errors import OcrError
 from app.models import Job, JobStatus, Page
 from app.signals import job_finished
 from tests.api.helpers import upload
-from tests.imaging import render_text
+from tests.conftest import wait_until
+from tests.imaging import render_text, text_pdf
 
 
 @pytest.fixture
@@ -120,30 +120,10 @@ def test_a_canceled_pending_job_is_never_claimed(user):
 # With real workers
 
 
-def _pdf(pages: int) -> bytes:
-    images = [
-        render_text([f"Page {n} of a document", "canceled while it is read."]).image.convert("RGB")
-        for n in range(1, pages + 1)
-    ]
-    buf = io.BytesIO()
-    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=100)
-    return buf.getvalue()
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_cancel_while_pending_the_job_never_runs(auth_client, tmp_path, settings):
-    from tests.conftest import start_worker
+    from tests.conftest import start_worker, wait_until
 
     settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-pending"
     # No worker consumes the queue yet: the job waits there.
@@ -158,7 +138,7 @@ def test_cancel_while_pending_the_job_never_runs(auth_client, tmp_path, settings
         # the queued one was consumed before it.
         ok = auth_client.post("/api/ocr/?wait=30", {"image": upload(render_text(["After"]).png())})
         assert ok.json()["status"] == "done", ok.content
-        _wait_for(lambda: worker.output().count("succeeded") >= 2, 30, "both tasks")
+        wait_until(lambda: worker.output().count("succeeded") >= 2, 30, "both tasks")
         job = Job.objects.get(pk=job_id)
         assert (job.status, job.attempts, job.started_at, job.pages_done) == (
             "canceled",
@@ -180,14 +160,16 @@ def test_cancel_while_running_stops_at_a_page_boundary(auth_client, tmp_path, se
     settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-cancel"
     worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue)
     try:
-        response = auth_client.post("/api/ocr/", {"image": upload(_pdf(6), "doc.pdf")})
+        response = auth_client.post(
+            "/api/ocr/", {"image": upload(text_pdf(6, "canceled while it is read."), "doc.pdf")}
+        )
         job_id = response.json()["id"]
-        _wait_for(lambda: Page.objects.filter(job_id=job_id).exists(), 120, "page 1")
+        wait_until(lambda: Page.objects.filter(job_id=job_id).exists(), 120, "page 1")
         canceled = auth_client.post(f"/api/ocr/{job_id}/cancel/")
         assert canceled.status_code == 200, canceled.content
         assert canceled.json()["status"] == "canceled"
 
-        _wait_for(lambda: f"job {job_id} is canceled: stopped" in worker.output(), 60, "the stop")
+        wait_until(lambda: f"job {job_id} is canceled: stopped" in worker.output(), 60, "the stop")
         time.sleep(0.5)  # nothing written after the stop
         job = Job.objects.get(pk=job_id)
         assert job.status == "canceled" and job.text == "" and job.result is None

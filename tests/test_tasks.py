@@ -6,8 +6,8 @@ import time
 import pytest
 
 from tests.api.helpers import upload
-from tests.conftest import wait_for_job
-from tests.imaging import cer, render_text
+from tests.conftest import wait_for_job, wait_until
+from tests.imaging import cer, render_text, text_pdf
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -152,28 +152,6 @@ def test_an_lstm_or_default_oem_job_is_done(auth_client, celery_worker, oem):
 # -- issue 11: a job deleted while it runs; worker recycling -------------------------------
 
 
-def _pdf(pages: int) -> bytes:
-    import io
-
-    images = [
-        render_text([f"Page {n} of a document", "deleted while it is read."]).image.convert("RGB")
-        for n in range(1, pages + 1)
-    ]
-    buf = io.BytesIO()
-    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=100)
-    return buf.getvalue()
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_deleting_a_running_job_stops_it_quietly(auth_client, tmp_path, settings):
     from django.core.files.storage import default_storage
 
@@ -183,9 +161,11 @@ def test_deleting_a_running_job_stops_it_quietly(auth_client, tmp_path, settings
     settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-delete"
     worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue)
     try:
-        response = auth_client.post("/api/ocr/", {"image": upload(_pdf(8), "doc.pdf")})
+        response = auth_client.post(
+            "/api/ocr/", {"image": upload(text_pdf(8, "deleted while it is read."), "doc.pdf")}
+        )
         job_id = response.json()["id"]
-        job = _wait_for(
+        job = wait_until(
             lambda: Job.objects.filter(pk=job_id, pages_done__gte=1).first(), 120, "page 1"
         )
         assert job.status == "processing" and job.pages_done < job.page_count == 8
@@ -193,7 +173,7 @@ def test_deleting_a_running_job_stops_it_quietly(auth_client, tmp_path, settings
         assert default_storage.exists(stored)
         assert auth_client.delete(f"/api/ocr/{job_id}/").status_code == 204
 
-        _wait_for(lambda: "was deleted while it ran" in worker.output(), 60, "the worker to stop")
+        wait_until(lambda: "was deleted while it ran" in worker.output(), 60, "the worker to stop")
         log = worker.output()
         assert "ERROR" not in log and "Traceback" not in log, log[-4000:]
         assert f"job {job_id} was deleted while it ran: stopped at page" in log
@@ -233,7 +213,7 @@ def test_pool_children_are_recycled_without_losing_or_repeating_a_job(
         children = []
         ids = []
         for i in range(3):
-            pids = _wait_for(lambda: worker.child_pids(), 30, "a pool child")
+            pids = wait_until(lambda: worker.child_pids(), 30, "a pool child")
             children.append(pids[0])
             response = auth_client.post(
                 "/api/ocr/?wait=30", {"image": upload(render_text([f"Child job {i}"]).png())}
@@ -242,7 +222,7 @@ def test_pool_children_are_recycled_without_losing_or_repeating_a_job(
             assert body["status"] == "done" and body["text"] == f"Child job {i}", body
             ids.append(body["id"])
             # The child that ran it is replaced.
-            _wait_for(lambda: children[-1] not in worker.child_pids(), 30, "the child to exit")
+            wait_until(lambda: children[-1] not in worker.child_pids(), 30, "the child to exit")
         time.sleep(1)  # a job redelivered after its child left would show up now
         log = worker.output()
     finally:
