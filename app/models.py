@@ -124,3 +124,45 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} p{self.number}"
+
+
+class PageTaskState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PageTask(models.Model):
+    """The work on one page of a job, as the page fan-out tracks it.
+
+    Made for every page to read when a job starts (``pending``); ``queued`` when
+    its Celery task is sent (at most ``OCR_PAGE_WINDOW`` of a job at a time),
+    ``processing`` while a worker reads it, ``done`` once its :class:`Page` row is
+    stored, ``failed`` when it could not be read. ``attempts`` counts deliveries
+    to a worker (bounded by ``OCR_MAX_ATTEMPTS``: a page whose worker died that
+    often fails with ``engine_crash``); ``worker`` is the Celery node name that
+    last took it; times are when it was last taken and when it ended.
+    (docs/architecture.md, "Page fan-out").
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="page_tasks")
+    number = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=20, choices=PageTaskState.choices, default=PageTaskState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="unique_page_task_per_job")
+        ]
+        indexes = [models.Index(fields=["job", "state", "number"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} p{self.number} ({self.state})"

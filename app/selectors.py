@@ -13,8 +13,7 @@ from app.errors import OcrError
 from app.models import Job, Page
 from app.pipeline import inputs
 from app.pipeline.preprocess import apply_geometry
-from app.pipeline.schema import Document
-from app.pipeline.schema import Page as SchemaPage
+from app.pipeline.schema import Document, PageResult
 
 
 def jobs_visible_to(user: Any) -> QuerySet[Job]:
@@ -65,7 +64,7 @@ def job_document(*, job: Job) -> Document | None:
         return None
     summary = job.result
     pages = [
-        SchemaPage.from_dict(result)
+        PageResult.from_dict(result)
         for result in job.pages.filter(result__isnull=False)
         .order_by("number")
         .values_list("result", flat=True)

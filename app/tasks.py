@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take a job id and call a service."""
+"""Celery tasks: thin wrappers that take an id and call a service (app.services.run)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from app import services
 
 
 class JobTask(Task):
-    """Marks the job failed when the hard time limit kills the worker process.
+    """Fails the job when the hard time limit kills the worker process running its task.
 
     Celery calls ``on_failure`` in the parent process for a hard time limit
     (the child was killed), so the job never stays ``processing``.
@@ -24,6 +24,39 @@ class JobTask(Task):
             )
 
 
+class PageTaskBase(Task):
+    """Fails the page and its job when the hard time limit kills a page task's process."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):  # noqa: D401
+        if isinstance(exc, TimeLimitExceeded) and args:
+            services.page_time_limit_exceeded(page_task_id=args[0])
+
+
+@shared_task(
+    name="ocr.job",
+    base=JobTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def job_task(job_id: str) -> None:
+    """Start job ``job_id`` (a UUID string): fan its pages out and read the first
+    (``services.job_start``)."""
+    services.job_start(job_id=job_id)
+
+
+@shared_task(
+    name="ocr.page",
+    base=PageTaskBase,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def page_task(page_task_id: int) -> None:
+    """Read one page of a job (``services.page_process``; ``page_task_id``: a PageTask id)."""
+    services.page_process(page_task_id=page_task_id)
+
+
 @shared_task(
     name="ocr.run_job",
     base=JobTask,
@@ -32,8 +65,9 @@ class JobTask(Task):
     ignore_result=True,
 )
 def run_job(job_id: str) -> None:
-    """Run OCR for job ``job_id`` (a UUID string). See ``services.job_run``."""
-    services.job_run(job_id=job_id)
+    """The job task's name before page fan-out: messages sent by an older version
+    that are still queued at an upgrade start their job as :func:`job_task` does."""
+    services.job_start(job_id=job_id)
 
 
 @shared_task(name="ocr.retention_sweep", ignore_result=True)

@@ -10,8 +10,8 @@ Run from the repository root::
 For each real scan (OCRmyPDF's ``tests/resources``, fetched by ``bench/_data.py``)
 it runs, in the same process and run:
 
-* service: ``app.pipeline.ocr_file.ocr_path(path, languages=...)`` with default
-  options, i.e. the job pipeline (PDF rendering at 300 DPI with pypdfium2,
+* service: ``manage.py ocr``'s ``ocr_bytes(data, JobOptions(languages=...))`` with
+  default options, i.e. the job's document pipeline (PDF rendering at 300 DPI with pypdfium2,
   preprocessing: upscaling, deskew, OSD when the upright reading looks wrong,
   then Tesseract through the worker's engine);
 * CLI: ``tesseract IMG stdout -l LANG`` with defaults on the same pixels: PNGs
@@ -99,7 +99,7 @@ def cli_images(path: Path, pages: str | None = None) -> list[Path]:
         return [path]
     images = _data.rasterize_pdf(path, 300)
     if pages:
-        from app.pipeline.pages import parse_page_ranges
+        from app.pipeline.page_ranges import parse_page_ranges
 
         images = [images[n - 1] for n in parse_page_ranges(pages, len(images))]
     return images
@@ -127,11 +127,12 @@ def run_cli(
 def run_service(
     path: Path, languages: tuple[str, ...], pages: str | None = None
 ) -> tuple[str, float, int, list]:
-    """(text, seconds, pages, [(page, rotation, skew, dpi, size)]) of ``ocr_path``."""
-    from app.pipeline.ocr_file import ocr_path
+    """(text, seconds, pages, [(page, rotation, skew, dpi, size)]) of the document pipeline."""
+    from app.management.commands.ocr import ocr_bytes
+    from app.pipeline.options import JobOptions
 
     started = time.perf_counter()
-    doc = ocr_path(path, languages=languages, pages=pages)
+    doc = ocr_bytes(path.read_bytes(), JobOptions(languages=languages, pages=pages))
     seconds = time.perf_counter() - started
     info = [(p.number, p.rotation, p.skew, p.dpi, (p.width, p.height)) for p in doc.pages]
     return doc.text, seconds, len(doc.pages), info

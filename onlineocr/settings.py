@@ -250,6 +250,14 @@ OCR_TESSERACT_BACKEND = env_str("OCR_TESSERACT_BACKEND", "auto")  # auto|tessero
 OCR_TASK_SOFT_TIME_LIMIT = env_int("OCR_TASK_SOFT_TIME_LIMIT", 600)
 OCR_TASK_TIME_LIMIT = env_int("OCR_TASK_TIME_LIMIT", OCR_TASK_SOFT_TIME_LIMIT + 30)
 OCR_MAX_ATTEMPTS = env_int("OCR_MAX_ATTEMPTS", 3)
+# Page fan-out (docs/architecture.md, "Page fan-out"): at most this many pages of one
+# job are queued or running at a time, across all worker hosts; the next page goes to
+# the back of the queue, so a small job waits behind at most this many pages of a big
+# one. Set it to the number of worker processes of all hosts together.
+OCR_PAGE_WINDOW = max(1, env_int("OCR_PAGE_WINDOW", os.cpu_count() or 2))
+# Seconds a whole job may run (checked before each page starts; each page also has
+# OCR_TASK_SOFT_TIME_LIMIT / OCR_TASK_TIME_LIMIT).
+OCR_JOB_TIME_LIMIT = env_int("OCR_JOB_TIME_LIMIT", 3600)
 OCR_URL_MAX_REDIRECTS = env_int("OCR_URL_MAX_REDIRECTS", 3)
 OCR_URL_TIMEOUT = env_float("OCR_URL_TIMEOUT", 15.0)
 OCR_URL_ALLOW_PRIVATE = env_bool("OCR_URL_ALLOW_PRIVATE", False)

@@ -40,6 +40,7 @@ from app.api.serializers import (
 from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
+from app.pipeline.options import JobOptions
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input (stable `error.code`)."),
@@ -164,14 +165,12 @@ class OcrCreateView(APIView):
             filename = data.get("filename") or "image"
         else:
             content, filename = services.fetch_document(url=data["image_url"])
-        options = {k: data[k] for k in services.JOB_OPTION_NAMES if data.get(k) is not None}
         return services.JobRequest(
             data=content,
             filename=data.get("filename") or filename,
-            engine=data["engine"],
-            languages=tuple(data["languages"].split("+")),
-            psm=data.get("psm"),
-            options=options,
+            options=JobOptions.from_request(
+                data, engine=data["engine"], languages=data["languages"]
+            ),
             metadata=data.get("metadata") or {},
         )
 

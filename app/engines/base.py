@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from PIL import Image
 
-    from app.pipeline.schema import Page
+    from app.pipeline.schema import PageResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class OcrEngine(abc.ABC):
     Optional, with defaults here:
 
     ``preprocess``: True when pages are prepared for it (orientation, deskew,
-    upscaling, clean; :func:`app.pipeline.run.ocr_page`); False (default):
+    upscaling, clean; :func:`app.pipeline.page.ocr_page`); False (default):
     it gets the EXIF-transposed image as is and does its own.
     ``accepted_options``: the job options it understands besides
     ``languages``/``psm``/``oem`` and the pipeline's own (``pages``,
@@ -91,7 +91,7 @@ class OcrEngine(abc.ABC):
     and only these reach :attr:`EngineOptions.extra`.
 
     ``recognize_page`` OCRs one page image (a Pillow image in RGB or L mode)
-    and returns a :class:`~app.pipeline.schema.Page` numbered ``page_number``
+    and returns a :class:`~app.pipeline.schema.PageResult` numbered ``page_number``
     whose ``width``/``height`` are the image's size in pixels and whose boxes
     are in that image's pixel space.
     """
@@ -114,7 +114,7 @@ class OcrEngine(abc.ABC):
     @abc.abstractmethod
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """OCR one page image. Raises :class:`app.errors.OcrError`."""
 
     def check_options(self, options: EngineOptions) -> None:

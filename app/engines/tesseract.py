@@ -60,7 +60,7 @@ from PIL import Image
 from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.errors import OcrError
 from app.pipeline.frames import check_sides
-from app.pipeline.schema import Block, Line, Page, Word
+from app.pipeline.schema import Block, Line, PageResult, Word
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ TESSDATA_CANDIDATES = (
     "/usr/local/share/tessdata",
 )
 
-#: Page segmentation modes that produce text (0 = OSD only, 2 = not implemented).
+#: PageResult segmentation modes that produce text (0 = OSD only, 2 = not implemented).
 VALID_PSM = frozenset({1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13})
 #: OCR engine modes (0 legacy, 1 LSTM, 2 both, 3 default); Debian's tessdata_fast
 #: models are LSTM-only, so legacy modes fail on them (see :func:`oem_supported`).
@@ -145,8 +145,10 @@ def installed_languages(tessdata_dir: str | None) -> tuple[str, ...]:
     )
 
 
-def parse_tsv(tsv: str, *, page_number: int, width: int, height: int, dpi: int | None) -> Page:
-    """Turn Tesseract TSV text into a :class:`Page`.
+def parse_tsv(
+    tsv: str, *, page_number: int, width: int, height: int, dpi: int | None
+) -> PageResult:
+    """Turn Tesseract TSV text into a :class:`PageResult`.
 
     Rows with ``level`` 5 (words) are grouped by (block, paragraph, line);
     empty words are dropped; a confidence of -1 means none. Tesseract blocks
@@ -176,7 +178,9 @@ def parse_tsv(tsv: str, *, page_number: int, width: int, height: int, dpi: int |
         Block.from_lines([Line.from_words(words) for _, words in sorted(lines.items())])
         for _, lines in sorted(blocks.items())
     ]
-    return Page.from_blocks(number=page_number, width=width, height=height, blocks=out, dpi=dpi)
+    return PageResult.from_blocks(
+        number=page_number, width=width, height=height, blocks=out, dpi=dpi
+    )
 
 
 @functools.cache
@@ -533,7 +537,7 @@ class TesseractEngine(OcrEngine):
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """OCR ``image``; boxes are in its pixels.
 
         Raises ``OcrError``: ``too_many_pixels`` for an image with a side over

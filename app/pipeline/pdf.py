@@ -29,7 +29,7 @@ taken into account), so sizes here are in default user-space units of
 1/72 inch ("points") as pdfium renders them, and the DPI given is per such
 unit.
 * :func:`page_text_layer` turns a page's text layer into a schema
-  :class:`~app.pipeline.schema.Page` (words, lines, blocks; boxes in pixels
+  :class:`~app.pipeline.schema.PageResult` (words, lines, blocks; boxes in pixels
   of the page rendered at the same DPI), for ``pdf_text=use`` (OCRmyPDF's
   skip-text mode): pages with real text skip OCR.
 """
@@ -51,7 +51,7 @@ from PIL import Image
 
 from app.errors import OcrError
 from app.pipeline import frames
-from app.pipeline.schema import Block, Line, Page, Word
+from app.pipeline.schema import Block, Line, PageResult, Word
 
 #: Default rendering resolution (what Tesseract reads best).
 DEFAULT_DPI = 300
@@ -514,7 +514,7 @@ def page_text_layer(
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     min_chars: int = 3,
-) -> Page | None:
+) -> PageResult | None:
     """The page's existing text layer as a schema Page, or None when it has none.
 
     Word boxes are in pixels of the page as :func:`render_pages` renders it
@@ -549,7 +549,7 @@ def page_text_layer(
     lines = _group_lines(chars)
     if not lines:
         return None
-    return Page.from_blocks(
+    return PageResult.from_blocks(
         number=page_number, width=width, height=height, blocks=_group_blocks(lines), dpi=used
     )
 

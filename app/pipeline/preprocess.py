@@ -207,7 +207,7 @@ def looks_sideways(mask: np.ndarray) -> bool:
     and bench/throughput.py's sets, columns / rows: upright 0.33-0.75 (1.13 on
     skew.pdf's skewed page, 1.23 on aspect.pdf's sparse one), the same pages
     turned 90 degrees 1.33-3.02 (aspect.pdf 0.81, the skewed ones 0.80-0.89).
-    A hint only (:func:`app.pipeline.run.ocr_page` asks OSD before reading such a
+    A hint only (:func:`app.pipeline.page.ocr_page` asks OSD before reading such a
     page): a wrong answer costs time, never text. Blank masks are never sideways.
     """
     if mask.sum() < 50:

@@ -1,4 +1,4 @@
-"""The result schema: Document -> Page -> Block -> Line -> Word.
+"""The result schema: Document -> PageResult -> Block -> Line -> Word.
 
 This is the stable public contract of docs/result-schema.md. Every engine turns
 its own raw output into these classes; every exporter reads only these classes.
@@ -183,7 +183,7 @@ def page_text(blocks: Iterable[Block]) -> str:
 
 
 @dataclass(slots=True)
-class Page:
+class PageResult:
     """One page image as OCRed.
 
     ``number`` is 1-based; ``width``/``height`` in pixels; ``dpi`` the
@@ -214,7 +214,7 @@ class Page:
     @classmethod
     def from_blocks(
         cls, *, number: int, width: int, height: int, blocks: list[Block], **kwargs: Any
-    ) -> Page:
+    ) -> PageResult:
         """Build a page whose text and confidence derive from ``blocks``."""
         return cls(
             number=number,
@@ -249,7 +249,7 @@ class Page:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Page:
+    def from_dict(cls, d: dict[str, Any]) -> PageResult:
         return cls(
             number=int(d["number"]),
             width=int(d["width"]),
@@ -277,7 +277,7 @@ class Document:
     engine: str
     engine_version: str
     languages: list[str] = field(default_factory=list)
-    pages: list[Page] = field(default_factory=list)
+    pages: list[PageResult] = field(default_factory=list)
     fields: dict[str, Any] | None = None
     mrz: dict[str, Any] | None = None
 
@@ -307,7 +307,7 @@ class Document:
             engine=d.get("engine", ""),
             engine_version=d.get("engine_version", ""),
             languages=list(d.get("languages", [])),
-            pages=[Page.from_dict(p) for p in d.get("pages", [])],
+            pages=[PageResult.from_dict(p) for p in d.get("pages", [])],
             fields=d.get("fields"),
             mrz=d.get("mrz"),
         )

@@ -22,13 +22,13 @@ from typing import Any
 from PIL import Image
 
 from app.engines.base import EngineInfo, EngineOptions, OcrEngine
-from app.pipeline.schema import Block, Line, Page, Word
+from app.pipeline.schema import Block, Line, PageResult, Word
 
 
-def _page(image: Image.Image, page_number: int, options: EngineOptions) -> Page:
+def _page(image: Image.Image, page_number: int, options: EngineOptions) -> PageResult:
     word = Word(bbox=[0, 0, image.width, image.height], text=f"{image.width}x{image.height}")
     block = Block.from_lines([Line.from_words([word])])
-    return Page.from_blocks(
+    return PageResult.from_blocks(
         number=page_number, width=image.width, height=image.height, blocks=[block], dpi=options.dpi
     )
 
@@ -50,7 +50,7 @@ class MinimalEngine(OcrEngine):
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         self.seen.append(options)
         return _page(image, page_number, options)
 
@@ -65,7 +65,7 @@ class DuckEngine:
     def info(self) -> EngineInfo:
         return EngineInfo(name=self.name, title="Duck", available=True, version="1", languages=())
 
-    def recognize_page(self, image, *, page_number: int, options: EngineOptions) -> Page:
+    def recognize_page(self, image, *, page_number: int, options: EngineOptions) -> PageResult:
         return _page(image, page_number, options)
 
     def close(self) -> None:
@@ -90,7 +90,7 @@ class NoKindEngine(OcrEngine):
             name=self.name, title="No kind", available=True, version="1", languages=()
         )
 
-    def recognize_page(self, image, *, page_number: int, options: EngineOptions) -> Page:
+    def recognize_page(self, image, *, page_number: int, options: EngineOptions) -> PageResult:
         return _page(image, page_number, options)
 
 

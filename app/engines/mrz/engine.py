@@ -43,7 +43,7 @@ from app.engines.mrz.cells import Symbol
 from app.engines.mrz.locate import Region, find_regions
 from app.engines.tesseract import find_tessdata, parse_tsv  # its public helpers (__all__)
 from app.errors import OcrError
-from app.pipeline.schema import Block, Line, Page, Word, union_bbox
+from app.pipeline.schema import Block, Line, PageResult, Word, union_bbox
 
 ENGINE_NAME = "mrz"
 #: Height in pixels of one MRZ text band in the crop handed to Tesseract.
@@ -192,7 +192,7 @@ class MrzEngine(OcrEngine):
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """Read the MRZ of ``image``; see the module docstring for the result."""
         self.check_options(options)
         deadline = time.monotonic() + options.timeout
@@ -220,7 +220,7 @@ class MrzEngine(OcrEngine):
         mrz = dict(best.result)
         mrz["bbox"] = union_bbox(ln.bbox for ln in best.lines)
         block = Block.from_lines(best.lines)
-        return Page.from_blocks(
+        return PageResult.from_blocks(
             number=page_number,
             width=width,
             height=height,
@@ -299,7 +299,7 @@ class MrzEngine(OcrEngine):
 
     def _no_mrz(
         self, gray: Image.Image, *, page_number: int, options: EngineOptions, deadline: float
-    ) -> Page:
+    ) -> PageResult:
         """The page read as ordinary text, with ``mrz = {"mrz_detected": False}``."""
         tsv = self._tsv(gray, psm=3, whitelist="", deadline=deadline)
         page = parse_tsv(

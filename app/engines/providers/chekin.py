@@ -39,7 +39,7 @@ from app.engines.providers import _http
 from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.engines.providers._poll import poll
 from app.errors import OcrError
-from app.pipeline.schema import Block, Line, Page
+from app.pipeline.schema import Block, Line, PageResult
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ TEXT_LABELS: dict[str, str] = {
 EMPTY_BOX = [0, 0, 0, 0]
 
 
-def parse_result(answer: Mapping[str, Any], *, number: int, width: int, height: int) -> Page:
-    """A ``COM`` answer -> :class:`Page` with ``mrz`` and the fields as text lines."""
+def parse_result(answer: Mapping[str, Any], *, number: int, width: int, height: int) -> PageResult:
+    """A ``COM`` answer -> :class:`PageResult` with ``mrz`` and the fields as text lines."""
     mrz = {ours: answer.get(theirs) for ours, theirs in MRZ_FIELDS.items()}
     mrz["mrz_detected"] = bool(mrz["mrz_detected"])
     confidence = percent(mrz["valid_score"], fraction=False)
@@ -95,7 +95,7 @@ def parse_result(answer: Mapping[str, Any], *, number: int, width: int, height: 
         if mrz.get(key) not in (None, "")
     ]
     blocks = [Block(bbox=list(EMPTY_BOX), confidence=confidence, lines=lines)] if lines else []
-    page = Page.from_blocks(number=number, width=width, height=height, blocks=blocks, mrz=mrz)
+    page = PageResult.from_blocks(number=number, width=width, height=height, blocks=blocks, mrz=mrz)
     page.confidence = confidence if lines else None
     return page
 
@@ -135,7 +135,7 @@ class ChekinEngine(CloudEngine):
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """Read the MRZ of one page image (sent as JPEG). Raises :class:`OcrError`."""
         if self._missing:
             raise OcrError("engine_unavailable", f"Chekin is not configured: {self._missing}.")

@@ -46,7 +46,7 @@ from app.engines.base import EngineOptions
 from app.engines.providers import _http
 from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.errors import OcrError
-from app.pipeline.schema import Block, Line, Page, Word, polygon_bbox
+from app.pipeline.schema import Block, Line, PageResult, Word, polygon_bbox
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ def clova_lang(languages: tuple[str, ...]) -> str | None:
     return ",".join(codes) or None
 
 
-def parse_image(result: Mapping[str, Any], *, number: int, width: int, height: int) -> Page:
-    """One ``images[]`` entry of a SUCCESS answer -> :class:`Page` (boxes in pixels)."""
+def parse_image(result: Mapping[str, Any], *, number: int, width: int, height: int) -> PageResult:
+    """One ``images[]`` entry of a SUCCESS answer -> :class:`PageResult` (boxes in pixels)."""
     lines: list[Line] = []
     words: list[Word] = []
     for field in result.get("fields") or []:
@@ -99,7 +99,7 @@ def parse_image(result: Mapping[str, Any], *, number: int, width: int, height: i
     if words:
         lines.append(Line.from_words(words))
     blocks = [Block.from_lines(lines)] if lines else []
-    return Page.from_blocks(number=number, width=width, height=height, blocks=blocks)
+    return PageResult.from_blocks(number=number, width=width, height=height, blocks=blocks)
 
 
 class ClovaEngine(CloudEngine):
@@ -185,7 +185,7 @@ class ClovaEngine(CloudEngine):
     # -- pages ------------------------------------------------------------------
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """OCR one page image. Raises :class:`OcrError` (module docstring)."""
         data = self._call(
             [{"format": "png", "name": f"page-{page_number}", "data": b64(encode_image(image))}],
@@ -200,7 +200,7 @@ class ClovaEngine(CloudEngine):
 
     def recognize_document(
         self, data: bytes, content_type: str, *, options: EngineOptions
-    ) -> list[Page]:
+    ) -> list[PageResult]:
         """OCR a whole PDF natively (<= 10 pages per call); images go page by page.
 
         Raises ``OcrError("invalid_pdf")`` for an unreadable PDF, otherwise as
@@ -213,7 +213,7 @@ class ClovaEngine(CloudEngine):
             except Exception:
                 raise OcrError("invalid_image", "The image cannot be read.") from None
             return [self.recognize_page(image, page_number=1, options=options)]
-        pages: list[Page] = []
+        pages: list[PageResult] = []
         for first, chunk, sizes in split_pdf(data, MAX_PDF_PAGES):
             answer = self._call(
                 [{"format": "pdf", "name": f"pages-{first + 1}", "data": b64(chunk)}], options

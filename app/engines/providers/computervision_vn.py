@@ -36,7 +36,7 @@ from app.engines.base import EngineOptions
 from app.engines.providers import _http
 from app.engines.providers._common import CloudEngine, encode_image, percent
 from app.errors import OcrError
-from app.pipeline.schema import Block, Line, Page, Word
+from app.pipeline.schema import Block, Line, PageResult, Word
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ def _box(value: Any) -> list[int]:
     return [0, 0, 0, 0]
 
 
-def parse_page(page: Any, *, number: int, width: int, height: int) -> Page:
-    """One ``data[]`` entry -> :class:`Page` (boxes in pixels, confidence 0-100)."""
+def parse_page(page: Any, *, number: int, width: int, height: int) -> PageResult:
+    """One ``data[]`` entry -> :class:`PageResult` (boxes in pixels, confidence 0-100)."""
     if isinstance(page, dict) and not any(k in page for k in ("blocks", "block")):
         page = [page]  # a single block given as an object
     blocks: list[Block] = []
@@ -98,7 +98,7 @@ def parse_page(page: Any, *, number: int, width: int, height: int) -> Page:
                 lines.append(Line.from_words(words))
         if lines:
             blocks.append(Block.from_lines(lines))
-    return Page.from_blocks(number=number, width=width, height=height, blocks=blocks)
+    return PageResult.from_blocks(number=number, width=width, height=height, blocks=blocks)
 
 
 class ComputerVisionVnEngine(CloudEngine):
@@ -121,7 +121,7 @@ class ComputerVisionVnEngine(CloudEngine):
 
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """OCR one page image (sent as PNG). Raises :class:`OcrError` (module docstring)."""
         if self._missing:
             raise OcrError("engine_unavailable", f"{PROVIDER} is not configured: {self._missing}.")
@@ -143,7 +143,7 @@ class ComputerVisionVnEngine(CloudEngine):
         code = str(body.get("errorCode", "0")).strip()
         width, height = image.size
         if code == "1":
-            page = Page.from_blocks(number=page_number, width=width, height=height, blocks=[])
+            page = PageResult.from_blocks(number=page_number, width=width, height=height, blocks=[])
         elif code == "0":
             data = body.get("data")
             pages = data if isinstance(data, list) else [data]

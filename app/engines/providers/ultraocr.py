@@ -50,7 +50,7 @@ from app.engines.providers import _http
 from app.engines.providers._common import CloudEngine, b64, encode_image, percent
 from app.engines.providers._poll import poll
 from app.errors import OcrError
-from app.pipeline.schema import Block, Line, Page, mean_confidence
+from app.pipeline.schema import Block, Line, PageResult, mean_confidence
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class TokenCache:
                 self._token = ""
 
 
-def parse_result(job: Mapping[str, Any], *, number: int, width: int, height: int) -> Page:
-    """A ``done`` job answer -> :class:`Page` with ``fields`` and one line per field."""
+def parse_result(job: Mapping[str, Any], *, number: int, width: int, height: int) -> PageResult:
+    """A ``done`` job answer -> :class:`PageResult` with ``fields`` and one line per field."""
     result = job.get("result") or {}
     fields: dict[str, Any] = {}
     for document in result.get("Document") or []:
@@ -121,7 +121,7 @@ def parse_result(job: Mapping[str, Any], *, number: int, width: int, height: int
         lines += [Line(bbox=list(EMPTY_BOX), text=t) for t in extra.splitlines() if t.strip()]
     confidence = mean_confidence(ln.confidence for ln in lines)
     blocks = [Block(bbox=list(EMPTY_BOX), confidence=confidence, lines=lines)] if lines else []
-    page = Page.from_blocks(
+    page = PageResult.from_blocks(
         number=number, width=width, height=height, blocks=blocks, fields=fields or None
     )
     page.confidence = confidence
@@ -251,7 +251,7 @@ class UltraOcrEngine(CloudEngine):
     # -- recognition --------------------------------------------------------------
     def recognize_page(
         self, image: Image.Image, *, page_number: int, options: EngineOptions
-    ) -> Page:
+    ) -> PageResult:
         """OCR one page image (sent as JPEG). Raises :class:`OcrError` (module docstring)."""
         if self._missing:
             raise OcrError("engine_unavailable", f"UltraOCR is not configured: {self._missing}.")

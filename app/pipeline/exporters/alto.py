@@ -33,7 +33,7 @@ import io
 from typing import IO
 
 from app.pipeline.exporters import _xml
-from app.pipeline.schema import BBox, Document, Page, Word
+from app.pipeline.schema import BBox, Document, PageResult, Word
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_VERSION = "4.4"
@@ -100,7 +100,7 @@ def _string(n: int, i: int, word: Word) -> str:
     )
 
 
-def page_alto(page: Page) -> str:
+def page_alto(page: PageResult) -> str:
     """The ``Page`` element of one page (XML text, no trailing newline)."""
     n = page.number
     head = _xml.attrs(

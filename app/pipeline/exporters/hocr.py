@@ -28,7 +28,7 @@ import re
 from typing import IO
 
 from app.pipeline.exporters import _xml
-from app.pipeline.schema import BBox, Document, Page
+from app.pipeline.schema import BBox, Document, PageResult
 
 #: hOCR elements and properties this exporter writes (spec "ocr-capabilities").
 CAPABILITIES = "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf"
@@ -74,7 +74,7 @@ def _head(document: Document) -> str:
     )
 
 
-def page_hocr(page: Page) -> str:
+def page_hocr(page: PageResult) -> str:
     """The ``div.ocr_page`` element of one page (XHTML text, no trailing newline)."""
     n = page.number
     title = f"bbox 0 0 {int(page.width)} {int(page.height)}; ppageno {n - 1}"

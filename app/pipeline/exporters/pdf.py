@@ -44,7 +44,7 @@ from typing import IO
 
 from PIL import Image
 
-from app.pipeline.schema import Document, Page, Word
+from app.pipeline.schema import Document, PageResult, Word
 
 #: Resolution assumed for pages whose ``dpi`` is unknown.
 DEFAULT_DPI = 300
@@ -165,13 +165,13 @@ def _pdf_image(image: Image.Image) -> object:
     return _JpegImage(buf.getvalue())
 
 
-def page_size_points(page: Page) -> tuple[float, float]:
+def page_size_points(page: PageResult) -> tuple[float, float]:
     """``(width, height)`` of ``page`` in PDF points: pixels / dpi * 72."""
     dpi = page.dpi or DEFAULT_DPI
     return page.width * 72.0 / dpi, page.height * 72.0 / dpi
 
 
-def _draw_text_layer(canvas, page: Page, font: str) -> None:  # noqa: ANN001
+def _draw_text_layer(canvas, page: PageResult, font: str) -> None:  # noqa: ANN001
     from reportlab.pdfbase import pdfmetrics
 
     face = pdfmetrics.getFont(font).face

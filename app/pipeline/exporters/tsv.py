@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
-from app.pipeline.schema import BBox, Document, Page, Word
+from app.pipeline.schema import BBox, Document, PageResult, Word
 
 COLUMNS = (
     "level",
@@ -59,7 +59,7 @@ def _row(level: int, nums: tuple[int, int, int, int, int], bbox: BBox, conf: str
     return "\t".join(str(c) for c in cols) + "\n"
 
 
-def page_rows(page: Page) -> Iterator[str]:
+def page_rows(page: PageResult) -> Iterator[str]:
     """The TSV rows (with their ``\\n``) of one page, without the header."""
     n = page.number
     yield _row(1, (n, 0, 0, 0, 0), [0, 0, page.width, page.height], "-1", "")

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from app.pipeline.exporters import export
-from app.pipeline.schema import Block, Document, Line, Page, Word
+from app.pipeline.schema import Block, Document, Line, PageResult, Word
 
 SCHEMA = Path(__file__).resolve().parents[2] / "data" / "alto-4-4.xsd"
 NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
@@ -91,7 +91,7 @@ def test_alto_edge_cases_stay_valid(schema):
         Line(bbox=[0, 20, 40, 30], text="no words here", confidence=None),  # provider line
         Line(bbox=[0, 40, 40, 50], text="", words=[]),  # nothing at all
     ]
-    page = Page.from_blocks(number=1, width=50, height=60, blocks=[Block.from_lines(lines)])
+    page = PageResult.from_blocks(number=1, width=50, height=60, blocks=[Block.from_lines(lines)])
     page.blocks.append(Block(bbox=[0, 0, 0, 0]))  # an empty block
     doc = Document(engine="", engine_version="", languages=[], pages=[page])
     root = validate(schema, export(doc, "alto"))

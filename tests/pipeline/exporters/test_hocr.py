@@ -7,7 +7,7 @@ import re
 from lxml import etree
 
 from app.pipeline.exporters import export
-from app.pipeline.schema import Block, Document, Line, Page, Word
+from app.pipeline.schema import Block, Document, Line, PageResult, Word
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -90,7 +90,7 @@ def test_hocr_escaping_and_missing_confidence():
         Word([12, 0, 30, 10], '<i>"x"</i>', 50.4),
         Word([32, 0, 40, 10], "bad\x0bchar", 99.6),
     ]
-    page = Page.from_blocks(
+    page = PageResult.from_blocks(
         number=3, width=50, height=20, blocks=[Block.from_lines([Line.from_words(words)])]
     )
     data = export(Document(engine="e<&>", engine_version="1", pages=[page]), "hocr")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from app.pipeline.exporters import export
 from app.pipeline.exporters.pdf import page_size_points
-from app.pipeline.schema import Block, Document, Line, Page, Word
+from app.pipeline.schema import Block, Document, Line, PageResult, Word
 
 
 def overlap(a: list[float], b: list[float]) -> float:
@@ -20,14 +20,14 @@ def overlap(a: list[float], b: list[float]) -> float:
     return max(w, 0) * max(h, 0)
 
 
-def char_box_px(textpage, index: int, page: Page, page_h_pt: float) -> list[float]:
+def char_box_px(textpage, index: int, page: PageResult, page_h_pt: float) -> list[float]:
     """pdfium's box of char ``index`` (points, origin bottom-left) in image pixels."""
     left, bottom, right, top = textpage.get_charbox(index)
     k = (page.dpi or 300) / 72.0
     return [left * k, (page_h_pt - top) * k, right * k, (page_h_pt - bottom) * k]
 
 
-def check_page(pdf_page, page: Page) -> None:
+def check_page(pdf_page, page: PageResult) -> None:
     width_pt, height_pt = pdf_page.get_size()
     dpi = page.dpi or 300
     assert width_pt == pytest.approx(page.width / dpi * 72, abs=0.01)
@@ -111,7 +111,7 @@ def test_pdf_non_latin_and_odd_inputs():
         Word([620, 20, 760, 70], "漢字", 80.0),
     ]
     lines = [Line.from_words(words), Line(bbox=[20, 100, 400, 150], text="a b & <c>")]
-    page = Page.from_blocks(
+    page = PageResult.from_blocks(
         number=1, width=800, height=200, blocks=[Block.from_lines(lines)], dpi=None
     )
     doc = Document(engine="x", engine_version="1", pages=[page])
@@ -122,7 +122,7 @@ def test_pdf_non_latin_and_odd_inputs():
 
 
 def test_pdf_bilevel_image_stays_lossless():
-    page = Page.from_blocks(
+    page = PageResult.from_blocks(
         number=1,
         width=400,
         height=100,

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from app.pipeline.exporters import EXPORT_FORMATS, export, export_to, get_format
-from app.pipeline.schema import Block, Document, Line, Page, Word
+from app.pipeline.schema import Block, Document, Line, PageResult, Word
 
 
 def small_document() -> Document:
     words = [Word([10, 10, 60, 30], "tiny", 90.0), Word([70, 10, 120, 30], "doc", None)]
-    page = Page.from_blocks(
+    page = PageResult.from_blocks(
         number=1, width=200, height=50, blocks=[Block.from_lines([Line.from_words(words)])]
     )
     return Document(engine="test", engine_version="0", languages=["eng"], pages=[page])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.engines.tesseract import parse_tsv
 from app.pipeline.exporters import export
 from app.pipeline.exporters.tsv import COLUMNS
-from app.pipeline.schema import Block, Document, Line, Page, Word
+from app.pipeline.schema import Block, Document, Line, PageResult, Word
 
 
 def rows(data: bytes) -> list[list[str]]:
@@ -34,7 +34,7 @@ def test_tsv_header_and_levels(paragraph):
     assert [r[5] for r in words][:2] == ["1", "2"]  # word_num restarts per line, from 1
 
 
-def round_trip(doc: Document) -> list[Page]:
+def round_trip(doc: Document) -> list[PageResult]:
     data = export(doc, "tsv").decode("utf-8")
     header, *body = data.splitlines()
     out = []
@@ -66,7 +66,7 @@ def test_tsv_round_trips_through_parse_tsv(paragraph, two_pages):
 def test_tsv_odd_words():
     words = [Word([1, 2, 11, 22], "tab\there", None), Word([15, 2, 30, 22], "ok", 12.3456789)]
     lines = [Line.from_words(words), Line(bbox=[1, 30, 30, 40], text="line only")]
-    page = Page.from_blocks(number=7, width=40, height=50, blocks=[Block.from_lines(lines)])
+    page = PageResult.from_blocks(number=7, width=40, height=50, blocks=[Block.from_lines(lines)])
     table = rows(export(Document(engine="x", engine_version="1", pages=[page]), "tsv"))[1:]
     words_rows = [r for r in table if r[0] == "5"]
     assert words_rows[0] == ["5", "7", "1", "1", "1", "1", "1", "2", "10", "20", "-1", "tab here"]

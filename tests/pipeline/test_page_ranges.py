@@ -1,7 +1,7 @@
 import pytest
 
 from app.errors import OcrError
-from app.pipeline.pages import parse_page_ranges
+from app.pipeline.page_ranges import parse_page_ranges
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from app.engines.base import EngineOptions, OcrEngine
 from app.engines.tesseract import find_tessdata
-from app.pipeline.run import OSD_CONFIDENCE_TRIGGER, PageSettings, looks_wrong, ocr_page
+from app.pipeline.page import OSD_CONFIDENCE_TRIGGER, PageSettings, looks_wrong, ocr_page
 from tests.pipeline.helpers import render_text_page
 
 TESSDATA = find_tessdata()

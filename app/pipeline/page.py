@@ -1,6 +1,7 @@
 """OCR of one page: preprocessing, the engine, and the automatic orientation policy.
 
-Shared by jobs (``services.job_run``) and ``manage.py ocr`` so both give the
+Used by the document pipeline (``app.pipeline.document``), so jobs and
+``manage.py ocr`` give the
 same result. Pure: no ORM, no settings (everything arrives as arguments).
 
 Orientation policy (``rotate=auto``), for an engine that detects orientation
@@ -31,7 +32,7 @@ from PIL import Image
 
 from app.engines.base import EngineOptions, OcrEngine
 from app.pipeline.preprocess import PreprocessOptions, preprocess
-from app.pipeline.schema import Page
+from app.pipeline.schema import PageResult
 
 #: Below this mean word confidence (0-100) an upright reading triggers OSD.
 OSD_CONFIDENCE_TRIGGER = 70.0
@@ -52,7 +53,7 @@ class PageSettings:
     max_pixels: int | None = 60_000_000
 
 
-def _score(page: Page) -> float:
+def _score(page: PageResult) -> float:
     words = page.words()
     if not words:
         return 0.0
@@ -60,7 +61,7 @@ def _score(page: Page) -> float:
     return conf * min(len(words), 200)
 
 
-def looks_wrong(page: Page) -> bool:
+def looks_wrong(page: PageResult) -> bool:
     """True when an upright reading of ``page`` may be of a turned page (OSD should run).
 
     Measured on the OCRmyPDF test pages (bench/throughput.py's set) read
@@ -88,7 +89,7 @@ def looks_wrong(page: Page) -> bool:
 
 def _read(
     engine: OcrEngine, image: Image.Image, number: int, options: EngineOptions, prepared
-) -> Page:
+) -> PageResult:
     page = engine.recognize_page(
         prepared.image, page_number=number, options=replace(options, dpi=prepared.dpi)
     )
@@ -113,8 +114,8 @@ def ocr_page(
     dpi: int | None,
     options: EngineOptions,
     settings: PageSettings,
-) -> Page:
-    """OCR one page image (``dpi`` its resolution if known) and return the schema Page.
+) -> PageResult:
+    """OCR one page image (``dpi`` its resolution if known) and return the schema's PageResult.
 
     Engines that declare ``preprocess = True`` (Tesseract) get the prepared
     image (orientation through their ``detect_orientation`` hook, deskew,

@@ -1,0 +1,42 @@
+"""Services: the only writers of jobs, pages and page tasks.
+
+Views and tasks stay thin and call these functions (keyword-only arguments,
+named ``<entity>_<action>``). Reads live in :mod:`app.selectors`.
+
+- :mod:`app.services.jobs`: submission, re-run, cancel, delete, and the one
+  terminal transition every job end goes through (:func:`job_end`).
+- :mod:`app.services.run`: running a job: the job task's start, the page tasks
+  of the page fan-out, and the job's assembly when its last page lands.
+"""
+
+from app.services.jobs import (
+    JobRequest,
+    check_engine_options,
+    fetch_document,
+    job_cancel,
+    job_create,
+    job_delete,
+    job_end,
+    job_enqueue,
+    job_fail,
+    job_options,
+    job_rerun,
+)
+from app.services.run import job_start, page_process, page_time_limit_exceeded
+
+__all__ = [
+    "JobRequest",
+    "check_engine_options",
+    "fetch_document",
+    "job_cancel",
+    "job_create",
+    "job_delete",
+    "job_end",
+    "job_enqueue",
+    "job_fail",
+    "job_options",
+    "job_rerun",
+    "job_start",
+    "page_process",
+    "page_time_limit_exceeded",
+]
