@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from app import services
-from app.models import Job, Page
+from app.models import Job, Page, PageTask
 from app.web import display
 
 admin.site.site_header = "onlineocr administration"
@@ -58,6 +58,23 @@ class PageInline(admin.TabularInline):
         return text[:140] + ("…" if len(text) > 140 else "") or page.error_message
 
 
+class PageTaskInline(admin.TabularInline):
+    """The job's page tasks, read-only: which worker read each page, when, how often."""
+
+    model = PageTask
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "page tasks (page fan-out)"
+    fields = ("number", "state", "attempts", "worker", "started_at", "finished_at")
+    readonly_fields = fields
+    ordering = ("number",)
+    classes = ("collapse",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     """Jobs: list, filters, search (name, text, id), detail with image and boxes, actions."""
@@ -81,7 +98,7 @@ class JobAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_select_related = ("owner",)
     actions = ("rerun_jobs",)
-    inlines = (PageInline,)
+    inlines = (PageInline, PageTaskInline)
     change_form_template = "admin/ocr/job/change_form.html"
     fieldsets = (
         (None, {"fields": ("page_preview",)}),

@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/memory.py                 # 200 pages
     .venv/bin/python bench/memory.py --pages 60      # quicker check
+    .venv/bin/python bench/memory.py --concurrency 2 # 2 pool children (page fan-out)
 
 What it does:
 
@@ -12,23 +13,28 @@ What it does:
    (``--lines`` lines of text, default 18, page number on top). Pages are
    rendered and written one at a time (a one-page PDF each, appended with
    pypdf), so the generator never holds more than one page image.
-2. Starts a real ``celery worker --concurrency=1 --pool=prefork`` subprocess
+2. Starts a real ``celery worker --concurrency=N --pool=prefork`` subprocess
+   (``--concurrency``, default 1)
    against a scratch SQLite database, media folder and embedded broker under
    ``bench/.cache/memory/`` (queue of its own), after a one-page warm-up job.
 3. Submits the PDF with ``services.job_create`` (as the API does) and, every
    0.2 s, samples the worker's pool child VmRSS and VmHWM (``/proc/<pid>/status``)
-   and ``Job.pages_done``.
+   and ``Job.pages_done``. With ``--concurrency N`` > 1 (one warm-up job per child),
+   every pool child is sampled and each figure is that of the largest child at that
+   moment: with page fan-out several children share one job's pages.
 
 Printed: RSS in MB (MiB) of the child before the job, at the first sample with
 10, 50, 100 and 200 pages done, the maximum sampled RSS while pages 1-50, 51-100,
 101-150 and 151-200 ran (the instantaneous figure swings within a page), the peak
 (VmHWM), and the growth per 100 pages between 50 and 200 done. Goal: peak under
-600 MB and no growth with page count.
+600 MB and no growth with page count. With ``--concurrency N`` > 1 also the peak RSS
+(VmHWM) of each pool child and of the largest one.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import signal
@@ -127,16 +133,29 @@ def status_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def child_pid(parent: int) -> int | None:
+def child_pids(parent: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
-    pids = [int(p) for p in out.split()]
-    return pids[0] if pids else None
+    return sorted(int(p) for p in out.split())
+
+
+def largest(pids: list[int]) -> dict[str, int]:
+    """VmRSS and VmHWM, each the largest over the live processes of ``pids``."""
+    out = {"VmRSS": 0, "VmHWM": 0}
+    for pid in pids:
+        try:
+            kb = status_kb(pid)
+        except (FileNotFoundError, ProcessLookupError):  # a child replaced meanwhile
+            continue
+        for key in out:
+            out[key] = max(out[key], kb[key])
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--lines", type=int, default=18)
+    parser.add_argument("--concurrency", type=int, default=1, help="worker pool processes")
     args = parser.parse_args()
 
     SCRATCH.mkdir(parents=True, exist_ok=True)
@@ -183,7 +202,7 @@ def main() -> None:
             "onlineocr",
             "worker",
             "--loglevel=INFO",
-            "--concurrency=1",
+            f"--concurrency={args.concurrency}",
             "--pool=prefork",
             "-Q",
             queue,
@@ -205,37 +224,52 @@ def main() -> None:
             time.sleep(0.2)
 
         def submit(data: bytes, name: str) -> Job:
-            request = services.JobRequest(
-                data=data, filename=name, engine="tesseract", languages=("eng",)
-            )
+            if "engine" in {f.name for f in dataclasses.fields(services.JobRequest)}:
+                request = services.JobRequest(
+                    data=data, filename=name, engine="tesseract", languages=("eng",)
+                )
+            else:  # typed options (app.pipeline.options.JobOptions)
+                from app.pipeline.options import JobOptions
+
+                options = JobOptions.from_request({}, engine="tesseract", languages="eng")
+                request = services.JobRequest(data=data, filename=name, options=options)
             return services.job_create(owner=user, request=request)
 
-        def wait(job: Job, samples: list | None = None, pid: int | None = None) -> Job:
+        def wait(job: Job, samples: list | None = None, pids: list[int] | None = None) -> Job:
             while True:
                 job.refresh_from_db()
-                if samples is not None and pid:
-                    kb = status_kb(pid)
+                if samples is not None and pids:
+                    kb = largest(pids)
                     samples.append((job.pages_done, kb["VmRSS"], kb["VmHWM"], time.monotonic()))
                 if job.status in ("done", "failed", "canceled"):
                     return job
                 time.sleep(0.2)
 
-        # Warm-up, one page: the child loads the engine and Django's models.
-        warm = wait(submit(_data.resource("crom.png").read_bytes(), "crom.png"))
-        assert warm.status == "done", warm.error_message
-        pid = child_pid(worker.pid)
-        assert pid, "no pool child"
-        before = status_kb(pid)
-        print(f"worker child pid {pid}: RSS after warm-up {before['VmRSS'] / 1024:.0f} MB")
+        # Warm-up, one page per child: each loads the engine and Django's models.
+        crom = _data.resource("crom.png").read_bytes()
+        for warm in [submit(crom, "crom.png") for _ in range(args.concurrency)]:
+            warm = wait(warm)
+            assert warm.status == "done", warm.error_message
+        pids = child_pids(worker.pid)
+        assert len(pids) == args.concurrency, f"pool children: {pids}"
+        if args.concurrency == 1:
+            before = status_kb(pids[0])
+            print(f"worker child pid {pids[0]}: RSS after warm-up {before['VmRSS'] / 1024:.0f} MB")
+        else:
+            print(
+                f"worker children pids {pids}: RSS after warm-up "
+                + ", ".join(f"{status_kb(p)['VmRSS'] / 1024:.0f}" for p in pids)
+                + " MB"
+            )
 
         samples: list[tuple[int, int, int, float]] = []
         t0 = time.monotonic()
-        job = wait(submit(pdf.read_bytes(), pdf.name), samples, pid)
+        job = wait(submit(pdf.read_bytes(), pdf.name), samples, pids)
         elapsed = time.monotonic() - t0
         if job.status != "done":
             raise RuntimeError(f"job {job.status}: {job.error_code} {job.error_message}")
-        if child_pid(worker.pid) != pid:
-            print("warning: the pool child was replaced during the job")
+        if child_pids(worker.pid) != pids:
+            print("warning: a pool child was replaced during the job")
         print(
             f"job done: {job.pages_done} pages in {elapsed:.0f} s ({elapsed / args.pages:.2f} s/page)"
         )
@@ -262,7 +296,15 @@ def main() -> None:
             if in_w and lo_w <= args.pages:
                 print(f"max RSS while pages {lo_w}-{hi_w} ran: {max(in_w) / 1024:.0f} MB")
         peak = max(h for _, _, h, _ in samples) / 1024
-        print(f"peak RSS (VmHWM) {peak:.0f} MB (goal < 600 MB)")
+        if args.concurrency > 1:
+            each = {p: largest([p])["VmHWM"] / 1024 for p in pids}
+            print(
+                "peak RSS (VmHWM) per pool child: "
+                + ", ".join(f"pid {p} {mb:.0f} MB" for p, mb in each.items())
+            )
+            print(f"peak RSS (VmHWM) of the largest pool child {peak:.0f} MB (goal < 600 MB)")
+        else:
+            print(f"peak RSS (VmHWM) {peak:.0f} MB (goal < 600 MB)")
         lo, hi = min(50, args.pages), args.pages
         if lo in rows and hi in rows and hi > lo:
             growth = (rows[hi][0] - rows[lo][0]) / 1024 / (hi - lo) * 100

@@ -13,7 +13,8 @@ from django.db import transaction
 
 from app import services
 from app.errors import OcrError
-from app.models import Job, JobStatus, Page
+from app.models import Job, JobStatus, Page, PageTask
+from app.pipeline.options import JobOptions
 from app.signals import job_finished
 from tests.api.helpers import upload
 from tests.conftest import wait_until
@@ -94,16 +95,16 @@ def test_a_job_run_to_its_end_and_a_crash_send_the_signal_once(
         request=services.JobRequest(
             data=render_text(["Signal once"]).png(),
             filename="p.png",
-            engine="tesseract",
-            languages=("eng",),
+            options=JobOptions(engine="tesseract", languages=("eng",)),
         ),
     )
     crashing = _pending_job(attempts=settings.OCR_MAX_ATTEMPTS)
     with django_capture_on_commit_callbacks(execute=True):
-        services.job_run(job_id=job.pk)
-        services.job_run(job_id=job.pk)  # a redelivery of a finished job: nothing
-        services.job_run(job_id=crashing.pk)
-        services.job_run(job_id=crashing.pk)
+        services.job_start(job_id=job.pk)  # one page: read by the job task itself
+        services.job_start(job_id=job.pk)  # a redelivery of a finished job: nothing
+        services.page_process(page_task_id=job.page_tasks.get().pk)  # a late page task: nothing
+        services.job_start(job_id=crashing.pk)
+        services.job_start(job_id=crashing.pk)
     assert ends == [(str(job.pk), "done", ""), (str(crashing.pk), "failed", "engine_crash")]
 
 
@@ -111,9 +112,10 @@ def test_a_job_run_to_its_end_and_a_crash_send_the_signal_once(
 def test_a_canceled_pending_job_is_never_claimed(user):
     job = _pending_job(owner=user)
     services.job_cancel(job=job)
-    services.job_run(job_id=job.pk)
+    services.job_start(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.started_at) == ("canceled", 0, None)
+    assert not job.page_tasks.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -158,24 +160,43 @@ def test_cancel_while_running_stops_at_a_page_boundary(auth_client, tmp_path, se
     from tests.conftest import start_worker
 
     settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-cancel"
-    worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue)
+    # One pool process and a window of two pages: while it reads a page, the job's next
+    # page task waits in the queue (whatever the machine's CPU count).
+    worker = start_worker(
+        tmp_path / "w.log", concurrency=1, queue=queue, env_extra={"OCR_PAGE_WINDOW": "2"}
+    )
     try:
         response = auth_client.post(
             "/api/ocr/", {"image": upload(text_pdf(6, "canceled while it is read."), "doc.pdf")}
         )
         job_id = response.json()["id"]
-        wait_until(lambda: Page.objects.filter(job_id=job_id).exists(), 120, "page 1")
+        wait_until(
+            lambda: (
+                Page.objects.filter(job_id=job_id).exists()
+                and PageTask.objects.filter(
+                    job_id=job_id, state__in=("queued", "processing")
+                ).exists()
+            ),
+            120,
+            "page 1 and the next page tasks",
+        )
         canceled = auth_client.post(f"/api/ocr/{job_id}/cancel/")
         assert canceled.status_code == 200, canceled.content
         assert canceled.json()["status"] == "canceled"
 
-        wait_until(lambda: f"job {job_id} is canceled: stopped" in worker.output(), 60, "the stop")
+        # The next page task delivered does not start its page.
+        stop = f"job {job_id} is canceled: stopped before page"
+        wait_until(lambda: stop in worker.output(), 60, "the stop")
         time.sleep(0.5)  # nothing written after the stop
         job = Job.objects.get(pk=job_id)
         assert job.status == "canceled" and job.text == "" and job.result is None
         numbers = list(Page.objects.filter(job_id=job_id).values_list("number", flat=True))
         assert 1 <= len(numbers) == job.pages_done < job.page_count == 6
         assert numbers == list(range(1, len(numbers) + 1))
+        # The page being read at the cancel is stored; no page after it was started.
+        unread = PageTask.objects.filter(job_id=job_id).exclude(state="done")
+        assert set(unread.values_list("state", "attempts")) <= {("pending", 0), ("queued", 0)}
+        assert unread.count() == 6 - len(numbers)
 
         pages = auth_client.get(f"/api/ocr/{job_id}/pages/")
         assert pages.status_code == 200

@@ -17,7 +17,7 @@ import requests
 from django.test import override_settings
 
 from tests.conftest import start_worker, wait_for_job
-from tests.imaging import render_text
+from tests.imaging import cer, render_text, text_pdf
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 MOTO = Path(sys.executable).parent / "moto_server"
@@ -115,7 +115,76 @@ def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_
         shutil.rmtree(empty_media, ignore_errors=True)
 
 
-def _upload(data: bytes):
+def test_the_pages_of_one_job_run_on_two_hosts_that_share_no_disk(
+    s3_server, transactional_db, auth_client, tmp_path, monkeypatch
+):
+    """Page fan-out with OCR_STORAGE=s3: two workers, each with an empty media folder of its
+    own (two hosts), read the pages of one PDF from the bucket; every page once."""
+    import boto3
+
+    from app.models import PageTask
+
+    bucket, queue = f"ocr-{uuid.uuid4().hex[:8]}", f"s3-{uuid.uuid4().hex[:8]}"
+    env = {
+        "OCR_STORAGE": "s3",
+        "OCR_S3_BUCKET": bucket,
+        "OCR_S3_ENDPOINT_URL": s3_server,
+        "OCR_S3_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "OCR_PAGE_WINDOW": "2",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=bucket)
+    from onlineocr.settings import s3_storage_options
+
+    storages = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    workers, folders = [], []
+    try:
+        for host in ("a", "b"):
+            media = tmp_path / f"host-{host}"
+            media.mkdir()
+            folders.append(media)
+            workers.append(
+                start_worker(
+                    tmp_path / f"worker-{host}.log",
+                    concurrency=1,
+                    queue=queue,
+                    env_extra={**env, "OCR_MEDIA_ROOT": str(media)},
+                )
+            )
+        pdf = text_pdf(4, "read from the bucket by two hosts.")
+        with override_settings(STORAGES=storages, OCR_QUEUE=queue, OCR_PROVIDER_QUEUE=queue):
+            r = auth_client.post("/api/ocr/", {"image": _upload(pdf, "four.pdf")})
+            assert r.status_code == 202, r.content
+            job = wait_for_job(r.json()["id"], timeout=120)
+            outputs = "\n".join(w.output()[-3000:] for w in workers)
+            assert job.status == "done", (job.error_code, job.error_message, outputs)
+            pages = auth_client.get(f"/api/ocr/{job.id}/pages/").json()
+        assert [p["number"] for p in pages] == [1, 2, 3, 4]
+        for number, page in enumerate(pages, 1):
+            expected = f"Page {number} of a document\nread from the bucket by two hosts."
+            assert cer(expected, page["text"]) < 0.1, page["text"]
+        hosts = set(PageTask.objects.filter(job=job).values_list("worker", flat=True))
+        assert len(hosts) == 2, hosts  # both hosts read pages of the one job
+        assert all(list(folder.iterdir()) == [] for folder in folders)
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def _upload(data: bytes, name: str = "bucket.png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile("bucket.png", data, content_type="image/png")
+    kind = "application/pdf" if name.endswith(".pdf") else "image/png"
+    return SimpleUploadedFile(name, data, content_type=kind)

@@ -93,15 +93,15 @@ def test_native_crash_is_retried_a_bounded_number_of_times_then_failed(
 def test_an_engine_error_fails_the_job_with_its_code(auth_client, celery_worker, monkeypatch):
     # Stored image removed from storage: the task must fail cleanly, not hang. Removed
     # before the task is sent: a worker can pick a job up within milliseconds.
-    from app import services
+    from app.services import jobs
 
-    enqueue = services.job_enqueue
+    enqueue = jobs.job_enqueue
 
     def delete_then_enqueue(*, job):
         job.file.storage.delete(job.file.name)
         enqueue(job=job)
 
-    monkeypatch.setattr(services, "job_enqueue", delete_then_enqueue)
+    monkeypatch.setattr(jobs, "job_enqueue", delete_then_enqueue)  # as job_create calls it
     response = auth_client.post("/api/ocr/", {"image": upload(render_text().png())})
     job = wait_for_job(response.json()["id"])
     assert job.status == "failed"
@@ -155,31 +155,55 @@ def test_an_lstm_or_default_oem_job_is_done(auth_client, celery_worker, oem):
 def test_deleting_a_running_job_stops_it_quietly(auth_client, tmp_path, settings):
     from django.core.files.storage import default_storage
 
-    from app.models import Job, Page
+    from app.models import Job, Page, PageTask
     from tests.conftest import start_worker
 
     settings.OCR_QUEUE = queue = f"{settings.OCR_QUEUE}-delete"
-    worker = start_worker(tmp_path / "w.log", concurrency=1, queue=queue)
+    # One pool process and a window of two pages: while it reads a page, the job's next
+    # page task waits in the queue (whatever the machine's CPU count).
+    worker = start_worker(
+        tmp_path / "w.log", concurrency=1, queue=queue, env_extra={"OCR_PAGE_WINDOW": "2"}
+    )
     try:
         response = auth_client.post(
             "/api/ocr/", {"image": upload(text_pdf(8, "deleted while it is read."), "doc.pdf")}
         )
         job_id = response.json()["id"]
         job = wait_until(
-            lambda: Job.objects.filter(pk=job_id, pages_done__gte=1).first(), 120, "page 1"
+            lambda: (
+                Job.objects.filter(pk=job_id, pages_done__gte=1).first()
+                if PageTask.objects.filter(
+                    job_id=job_id, state__in=("queued", "processing")
+                ).exists()
+                else None
+            ),
+            120,
+            "page 1 and the next page tasks",
         )
         assert job.status == "processing" and job.pages_done < job.page_count == 8
+        page_tasks = list(PageTask.objects.filter(job_id=job_id).values_list("pk", flat=True))
+        assert len(page_tasks) == 8
         stored = job.file.name
         assert default_storage.exists(stored)
         assert auth_client.delete(f"/api/ocr/{job_id}/").status_code == 204
 
-        wait_until(lambda: "was deleted while it ran" in worker.output(), 60, "the worker to stop")
+        # The page being read is not stored, the page tasks delivered after find theirs
+        # gone: each says so.
+        stops = [f"job {job_id} was deleted while it ran: page "] + [
+            f"page task {pk} is gone" for pk in page_tasks
+        ]
+
+        def stopped() -> bool:
+            log = worker.output()
+            return any(stop in log for stop in stops)
+
+        wait_until(stopped, 60, "the worker to stop")
+        time.sleep(0.5)  # nothing written after the stop either
         log = worker.output()
         assert "ERROR" not in log and "Traceback" not in log, log[-4000:]
-        assert f"job {job_id} was deleted while it ran: stopped at page" in log
-        time.sleep(0.5)  # nothing written after the stop either
         assert not Job.objects.filter(pk=job_id).exists()
         assert not Page.objects.filter(job_id=job_id).exists()
+        assert not PageTask.objects.filter(job_id=job_id).exists()
         assert not default_storage.exists(stored)
 
         # The same worker process runs the next job.
@@ -228,7 +252,7 @@ def test_pool_children_are_recycled_without_losing_or_repeating_a_job(
     finally:
         worker.stop()
     assert len(set(children)) == 3
-    assert len(re.findall(r"Task ocr\.run_job\[[-0-9a-f]+\] received", log)) == len(ids) == 3
+    assert len(re.findall(r"Task ocr\.job\[[-0-9a-f]+\] received", log)) == len(ids) == 3
     exits = re.findall(r"pool child (\d+) exits \(code (\d+)\): peak RSS \d+ MB.*\n", log)
     assert [int(pid) for pid, _ in exits[:3]] == children
     assert all(reason in line for line in re.findall(r"pool child \d+ exits .*\n", log)[:3])

@@ -111,7 +111,7 @@ def job_start(*, job_id: Any) -> None:
     PageTask.objects.filter(pk=first, state=PageTaskState.PENDING).update(
         state=PageTaskState.QUEUED
     )
-    _top_up(job, running_here=1)
+    _top_up(job)  # the first page, queued above, counts in the window
     page_process(page_task_id=first, job=job)
 
 
@@ -339,7 +339,9 @@ def _page_failed(job: Job, page_task_id: int, number: int, code: str, message: s
             number=number,
             defaults={"status": JobStatus.FAILED, "error_code": code, "error_message": message},
         )
-        where = f"Page {number}: " if job.page_count > 1 else ""
+        # Named once: some pipeline messages already start with the page ("Page 3: ...").
+        named = message.startswith(f"Page {number}")
+        where = f"Page {number}: " if job.page_count > 1 and not named else ""
         job_fail(job_id=job.pk, code=code, message=where + message)
     if code == "engine_crash":
         log.error("job %s: page %s: %s", job.pk, number, message)
@@ -363,14 +365,14 @@ def page_time_limit_exceeded(*, page_task_id: Any) -> None:
 # --- the window ---------------------------------------------------------------------
 
 
-def _top_up(job: Job, *, running_here: int = 0) -> None:
+def _top_up(job: Job) -> None:
     """Send page tasks for the job's next pending pages until ``OCR_PAGE_WINDOW`` of its
-    pages are queued or running (``running_here``: pages this call's caller is about
-    to read and has not marked yet). Only for a ``processing`` job."""
+    pages are queued or running. Only for a ``processing`` job. Two top-ups at the same
+    moment may queue one page more than the window, never the same page twice."""
     if not Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING).exists():
         return
     in_flight = PageTask.objects.filter(job=job, state__in=_IN_FLIGHT).count()
-    free = max(0, settings.OCR_PAGE_WINDOW - in_flight - running_here)
+    free = max(0, settings.OCR_PAGE_WINDOW - in_flight)
     queued: list[int] = []
     while len(queued) < free:
         pending = (

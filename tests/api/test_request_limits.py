@@ -221,7 +221,7 @@ def _done_job(auth_client, filename: str) -> Job:
     )
     assert response.status_code == 202, response.content
     job_id = response.json()["id"]
-    services.job_run(job_id=job_id)
+    services.job_start(job_id=job_id)
     job = Job.objects.get(pk=job_id)
     assert job.status == JobStatus.DONE, (job.error_code, job.error_message)
     return job
@@ -336,7 +336,7 @@ def test_quotes_in_the_uploads_own_name_export_safely(auth_client):
     response = auth_client.post(URL, data=body, content_type=content_type)
     assert response.status_code == 202, response.content
     job = Job.objects.get()
-    services.job_run(job_id=job.id)
+    services.job_start(job_id=job.id)
     response = auth_client.get(f"/api/ocr/{job.id}/export/?format=txt")
     assert response.status_code == 200
     stem = job.filename.rsplit(".", 1)[0]

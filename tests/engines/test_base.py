@@ -23,13 +23,13 @@ from app.engines.providers.ultraocr import UltraOcrEngine
 from app.engines.tesseract import TesseractEngine
 from app.errors import OcrError
 from app.models import Job
+from app.pipeline.page import PageSettings, ocr_page
 from app.pipeline.preprocess import PreprocessOptions
-from app.pipeline.run import PageSettings, ocr_page
 from tests.api.helpers import upload
 from tests.conftest import EXTRA_ENGINES
 from tests.engines.plugins import DuckEngine, MinimalEngine
 from tests.engines.providers import test_ultraocr as ultra
-from tests.engines.providers.conftest import FAST, render_page
+from tests.engines.providers.conftest import FAST
 from tests.imaging import render_text
 
 PLUGINS = [
@@ -205,7 +205,15 @@ def test_pipeline_options_pass_and_only_declared_ones_reach_the_engine(auth_clie
     assert response.status_code == 202, response.content
     job = Job.objects.get(id=response.json()["id"])
     assert job.options["rotate"] == "off"
-    assert services.engine_options(job).extra == {}  # the pipeline's, not the engine's
+    engine = registry.get_engine("minimal")
+    engine.seen.clear()
+    services.job_start(job_id=str(job.id))  # read in this process, as a worker would
+    job.refresh_from_db()
+    assert job.status == "done", (job.error_code, job.error_message)
+    (options,) = engine.seen
+    assert options.extra == {}  # the pipeline's, not the engine's
+    turned = render_text(["Options"]).image
+    assert job.text.strip() == f"{turned.width}x{turned.height}"  # rotate=off: read as sent
     refused = auth_client.post(
         "/api/ocr/", {"image": upload(png), "engine": "minimal", "service": "cnh"}
     )
@@ -229,15 +237,15 @@ def test_ultraocr_still_receives_service(auth_client, settings, httpserver):
         )
         assert response.status_code == 202, response.content
         job = Job.objects.get(id=response.json()["id"])
-        options = services.engine_options(job)
-        assert options.extra == {"service": "cnh"}
         ultra.expect_token(httpserver, "tok-1")
         ultra.expect_send(httpserver, service="cnh")
         httpserver.expect_request(ultra.RESULT, method="GET").respond_with_json(ultra.DONE)
-        page = registry.get_engine("ultraocr").recognize_page(
-            render_page(), page_number=1, options=options
-        )
-        assert page.fields["Nome"]["value"] == "MARIA DA SILVA"
+        services.job_start(job_id=str(job.id))  # read in this process, as a worker would
         httpserver.check_assertions()
+        job.refresh_from_db()
+        assert job.status == "done", (job.error_code, job.error_message)
+        assert job.result["fields"]["Nome"]["value"] == "MARIA DA SILVA"
+        page = job.pages.get()
+        assert page.result["fields"]["Nome"]["value"] == "MARIA DA SILVA"
     finally:
         registry.reset()
