@@ -57,13 +57,13 @@ def main() -> None:
 
     from app.engines.base import EngineOptions
     from app.engines.tesseract import TesseractConfig, TesseractEngine, find_tessdata
-    from app.pipeline import inputs, run
-    from app.pipeline.preprocess import PreprocessOptions
+    from app.pipeline import document, inputs
+    from app.pipeline.options import JobOptions
 
     tessdata = find_tessdata("")
     engine = TesseractEngine(TesseractConfig(tessdata_dir=tessdata))
     options = EngineOptions(languages=("eng",))
-    settings = run.PageSettings(prep=PreprocessOptions())
+    job_options, limits = JobOptions(languages=("eng",)), document.Limits()
     images = throughput.image_set()
     data = {path: path.read_bytes() for path in images}
 
@@ -87,11 +87,18 @@ def main() -> None:
             alone += time.process_time() - started
 
             started = time.process_time()
-            page = first_page(path)
-            result = run.ocr_page(
-                engine, page.image, number=1, dpi=page.dpi, options=options, settings=settings
+            # What a page task runs: the document pipeline (decode, preprocessing, engine).
+            outcome = next(
+                document.read_pages(
+                    data[path],
+                    "image/png",
+                    engine=engine,
+                    options=job_options,
+                    limits=limits,
+                    numbers=[1],
+                )
             )
-            result.to_dict()
+            outcome.result.to_dict()
             pipeline += time.process_time() - started
         ceiling = decoding + alone
         print(

@@ -413,10 +413,11 @@ def part1(bench: Bench, pdf: Path, rounds: int) -> None:
     )
     run_cli(pngs[:1], 1)  # warm-up (binary, page cache), not timed
     workers = Workers(bench, f"c{NPROC}", [NPROC])
-    cli, svc, first, alone, work = [], [], [], [], []
+    cli, cli1, svc, first, alone, work = [], [], [], [], [], []
     try:
         workers.start()
         for k in range(rounds):
+            cli1.append(run_cli(pngs, 1))
             cli.append(run_cli(pngs, NPROC))
             r = bench.run(data, pdf.name)
             svc.append(r["wall"])
@@ -425,7 +426,7 @@ def part1(bench: Bench, pdf: Path, rounds: int) -> None:
             one = bench.run(bench.one_page, "page1.pdf")
             alone.append(one["wall"])
             print(
-                f"  round {k + 1}: CLI {cli[-1]:.1f} s | service {r['wall']:.1f} s, first page "
+                f"  round {k + 1}: CLI 1 at a time {cli1[-1]:.1f} s, CLI {cli[-1]:.1f} s | service {r['wall']:.1f} s, first page "
                 f"{r['first']:.1f} s, page work {r['work']:.1f} s | 1-page job alone "
                 f"{one['wall']:.1f} s ({load()})",
                 flush=True,
@@ -437,6 +438,9 @@ def part1(bench: Bench, pdf: Path, rounds: int) -> None:
     print(f"    service wall, submit -> done           {s:7.1f} s")
     print(f"    CLI wall, {NPROC} processes at a time        {c:7.1f} s")
     print(f"    ratio service / CLI                    {s / c:7.2f}x  (goal <= 1.0x)")
+    c1 = med(cli1)
+    print(f"    CLI wall, 1 process at a time          {c1:7.1f} s")
+    print(f"    this machine's scaling: CLI {NPROC} / CLI 1  {c / c1:7.2f}x")
     print(f"    first page, submit -> first Page row   {f:7.1f} s")
     print(f"    one page alone (1-page job of page 1)  {a:7.1f} s")
     print(f"    ratio first page / one page alone      {f / a:7.2f}x  (goal <= 1.5x)")

@@ -281,7 +281,11 @@ class Bench:
                 log = self.serve_dir / "worker-extra.log"
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:
-                    lines = [ln for ln in log.read_text().splitlines() if "ocr.job[" in ln or "ocr.page[" in ln]
+                    lines = [
+                        ln
+                        for ln in log.read_text().splitlines()
+                        if "ocr.job[" in ln or "ocr.page[" in ln
+                    ]
                     if lines and lines[-1].endswith("received"):
                         break
                     time.sleep(0.01)

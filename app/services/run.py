@@ -76,20 +76,7 @@ def job_start(*, job_id: Any) -> None:
             if options.pages
             else list(range(1, job.page_count + 1))
         )
-        PageTask.objects.bulk_create(
-            [PageTask(job=job, number=n) for n in numbers], ignore_conflicts=True
-        )
-        first = (
-            PageTask.objects.filter(job=job)
-            .exclude(state__in=_ENDED)
-            .order_by("number")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if job.attempts > 1:
-            _send(
-                job, PageTask.objects.filter(job=job, state=PageTaskState.QUEUED).exclude(pk=first)
-            )
+        first = _page_tasks_made(job, numbers)
     except OcrError as exc:
         if not _job_gone(job.pk):
             job_fail(job_id=job.pk, code=exc.code, message=exc.message)
@@ -108,11 +95,52 @@ def job_start(*, job_id: Any) -> None:
     if first is None:  # every page stored by earlier deliveries: only the finish is missing
         _job_assemble_if_complete(job.pk)
         return
-    PageTask.objects.filter(pk=first, state=PageTaskState.PENDING).update(
+    if len(numbers) > 1:
+        _top_up(job)  # the first page, queued, counts in the window
+    page_process(page_task_id=first[0], job=job, number=first[1])
+
+
+def _page_tasks_made(job: Job, numbers: list[int]) -> tuple[int, int] | None:
+    """Make the job's page tasks (``pending``; the first ``queued``, this task reads it)
+    and return ``(pk, number)`` of the first page still to read, None when none is.
+
+    On a first delivery nothing exists yet: one ``INSERT``. On a redelivery the page
+    tasks made before are kept and the ``queued`` ones are sent again (a duplicate
+    changes nothing; a message lost with the dead worker is replaced).
+    """
+    if job.attempts == 1:
+        made = PageTask.objects.bulk_create(
+            [
+                PageTask(
+                    job=job,
+                    number=n,
+                    state=PageTaskState.QUEUED if i == 0 else PageTaskState.PENDING,
+                )
+                for i, n in enumerate(numbers)
+            ]
+        )
+        if made and made[0].pk is not None:
+            return made[0].pk, made[0].number
+    else:
+        PageTask.objects.bulk_create(
+            [PageTask(job=job, number=n) for n in numbers], ignore_conflicts=True
+        )
+    first = (
+        PageTask.objects.filter(job=job)
+        .exclude(state__in=_ENDED)
+        .order_by("number")
+        .values_list("pk", "number")
+        .first()
+    )
+    if first is None:
+        return None
+    PageTask.objects.filter(pk=first[0], state=PageTaskState.PENDING).update(
         state=PageTaskState.QUEUED
     )
-    _top_up(job)  # the first page, queued above, counts in the window
-    page_process(page_task_id=first, job=job)
+    if job.attempts > 1:
+        queued = PageTask.objects.filter(job=job, state=PageTaskState.QUEUED)
+        _send(job, queued.exclude(pk=first[0]))
+    return first
 
 
 def _job_claim(job_id: Any) -> Job | None:
@@ -151,19 +179,26 @@ def _job_claim(job_id: Any) -> Job | None:
 # --- page tasks -------------------------------------------------------------------
 
 
-def page_process(*, page_task_id: int, job: Job | None = None) -> None:
+def page_process(*, page_task_id: int, job: Job | None = None, number: int | None = None) -> None:
     """A page task: read one page of a job and store it; then top the job's window up.
 
     Does nothing when the page task is gone (job deleted or re-run), already
     ended (a duplicate or a late redelivery), or its job is not ``processing``
     (canceled, failed elsewhere): that is the page boundary at which a cancel
-    stops a job on every host. ``job``: the job row when the caller has it.
+    stops a job on every host. ``job`` and ``number``: the job row, just claimed,
+    and the page's number when the job task reads its first page itself (no
+    second look at either).
     Errors fail the page and the job with the page named (``OcrError.code``,
     ``timeout`` for the soft time limit, ``internal_error`` otherwise).
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
-    task = PageTask.objects.filter(pk=page_task_id).values("job_id", "number").first()
+    inline = job is not None and number is not None
+    task = (
+        {"job_id": job.pk, "number": number}
+        if inline
+        else PageTask.objects.filter(pk=page_task_id).values("job_id", "number").first()
+    )
     if task is None:
         log.info(
             "page task %s is gone (its job was deleted or run again): nothing to do", page_task_id
@@ -175,7 +210,7 @@ def page_process(*, page_task_id: int, job: Job | None = None) -> None:
     if job is None:
         log.info("job %s was deleted while it ran: page %s not started", task["job_id"], number)
         return
-    if not _page_may_start(job, number):
+    if not inline and not _page_may_start(job, number):
         return
     claimed = PageTask.objects.filter(
         pk=page_task_id,
@@ -237,7 +272,9 @@ def page_process(*, page_task_id: int, job: Job | None = None) -> None:
             f"Unexpected error while processing: {exc.__class__.__name__}.",
         )
         return
-    if _page_store(job, page_task_id, outcome, engine=engine, options=options):
+    if _page_store(job, page_task_id, outcome, engine=engine, options=options) and (
+        job.page_count > 1
+    ):
         _top_up(job)
 
 
@@ -310,7 +347,7 @@ def _page_store(job: Job, page_task_id: int, outcome: document.PageOutcome, **ho
         )
         pages_done += 1
         if status == JobStatus.PROCESSING and pages_done >= page_count:
-            _job_assemble(job, **how)
+            _job_assemble(job, only=result if page_count == 1 else None, **how)
         else:
             Job.objects.filter(pk=job.pk).update(pages_done=pages_done)
             if status != JobStatus.PROCESSING:
@@ -414,14 +451,18 @@ def _job_assemble_if_complete(job_id: Any) -> None:
         _job_assemble(job, engine=registry.get_engine(job.engine), options=options)
 
 
-def _job_assemble(job: Job, *, engine: Any, options: Any) -> bool:
+def _job_assemble(job: Job, *, engine: Any, options: Any, only: Any = None) -> bool:
     """Mark the job done (:func:`job_end`): its text joins the page texts with form
     feeds, its result summary takes the first page's ``fields``/``mrz``
     (docs/result-schema.md). Called with the job row locked, inside the last
-    page's transaction. Returns False when the job had ended meanwhile."""
-    rows = job.pages.filter(status=JobStatus.DONE).order_by("number")
-    texts = list(rows.values_list("text", flat=True))
-    results = rows.filter(result__isnull=False).values_list("result", flat=True).iterator()
+    page's transaction. ``only``: the PageResult of a one-page job, just stored (no
+    read back). Returns False when the job had ended meanwhile."""
+    if only is not None:
+        texts, results = [only.text], iter([only.to_dict()])
+    else:
+        rows = job.pages.filter(status=JobStatus.DONE).order_by("number")
+        texts = list(rows.values_list("text", flat=True))
+        results = rows.filter(result__isnull=False).values_list("result", flat=True).iterator()
     summary = document.summary_of(results, engine=engine, options=options)
     return job_end(
         job_id=job.pk,
