@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from app.engines import registry
 from app.errors import OcrError
-from app.models import Job, JobStatus, Page, PageTask, PageTaskState
+from app.models import FINISHED_STATUSES, Job, JobStatus, Page, PageTask, PageTaskState
 from app.pipeline import document, inputs
 from app.pipeline.schema import PAGE_SEPARATOR
 from app.services.jobs import job_end, job_fail, job_options, job_queue, limits
@@ -58,25 +58,33 @@ def job_start(*, job_id: Any) -> None:
     """The job task: claim the job, make its page tasks, fan out, read the first page here.
 
     A job delivered more than ``OCR_MAX_ATTEMPTS`` times (its worker died each
-    time) fails with ``engine_crash``. On a redelivery the page tasks made before
-    are kept (pages stored stay stored) and the queued ones are sent again (a
-    duplicate changes nothing). A job that cannot start (engine unavailable,
-    unreadable file) fails with its error code; it never stays ``processing``.
+    time) fails with ``engine_crash``. On a first delivery of a job without page
+    ranges, the claim and the page tasks are one transaction (one commit), the
+    first page task made already taken by this task. On a redelivery the page tasks
+    made before are kept (pages stored stay stored) and the queued ones are sent
+    again (a duplicate changes nothing). A job that cannot start (engine
+    unavailable, unreadable file) fails with its error code; it never stays
+    ``processing``.
     """
-    job = _job_claim(job_id)
-    if job is None:
-        return
+    first: tuple[int, int] | None = None
+    with transaction.atomic():
+        job = _job_claim(job_id)
+        if job is None:
+            return
+        fresh = job.attempts == 1 and not (job.options or {}).get("pages")
+        if fresh:
+            first = _page_tasks_first_delivery(job, list(range(1, job.page_count + 1)))
     try:
-        options = job_options(job)
-        registry.get_engine(job.engine)  # engine_unavailable before any page task
-        source = _source(job)
-        # job_create counted the pages to read; only page ranges need the document's own.
-        numbers = (
-            options.page_numbers(inputs.count_pages(io.BytesIO(source), job.content_type))
-            if options.pages
-            else list(range(1, job.page_count + 1))
-        )
-        first = _page_tasks_made(job, numbers)
+        registry.get_engine(job.engine)  # engine_unavailable before any page is read
+        if not fresh:
+            options = job_options(job)
+            # job_create counted the pages to read; only page ranges need the document's own.
+            numbers = (
+                options.page_numbers(inputs.count_pages(io.BytesIO(_source(job)), job.content_type))
+                if options.pages
+                else list(range(1, job.page_count + 1))
+            )
+            first = _page_tasks_made(job, numbers)
     except OcrError as exc:
         if not _job_gone(job.pk):
             job_fail(job_id=job.pk, code=exc.code, message=exc.message)
@@ -95,36 +103,42 @@ def job_start(*, job_id: Any) -> None:
     if first is None:  # every page stored by earlier deliveries: only the finish is missing
         _job_assemble_if_complete(job.pk)
         return
-    if len(numbers) > 1:
-        _top_up(job)  # the first page, queued, counts in the window
-    page_process(page_task_id=first[0], job=job, number=first[1])
+    if job.page_count > 1:
+        _top_up(job)  # the first page counts in the window
+    page_process(page_task_id=first[0], job=job, number=first[1], claimed=fresh)
+
+
+def _page_tasks_first_delivery(job: Job, numbers: list[int]) -> tuple[int, int]:
+    """A first delivery's page tasks, in one ``INSERT``: the first taken by this task
+    (``processing``, one attempt), the others ``pending``. Returns the first's
+    ``(pk, number)``."""
+    now, worker = timezone.now(), _worker_name()
+    made = PageTask.objects.bulk_create(
+        [
+            PageTask(
+                job=job,
+                number=numbers[0],
+                state=PageTaskState.PROCESSING,
+                attempts=1,
+                started_at=now,
+                worker=worker,
+            )
+        ]
+        + [PageTask(job=job, number=n) for n in numbers[1:]]
+    )
+    if made[0].pk is None:  # a database that does not return the keys of a bulk INSERT
+        made[0].pk = PageTask.objects.get(job=job, number=numbers[0]).pk
+    return made[0].pk, numbers[0]
 
 
 def _page_tasks_made(job: Job, numbers: list[int]) -> tuple[int, int] | None:
-    """Make the job's page tasks (``pending``; the first ``queued``, this task reads it)
-    and return ``(pk, number)`` of the first page still to read, None when none is.
-
-    On a first delivery nothing exists yet: one ``INSERT``. On a redelivery the page
-    tasks made before are kept and the ``queued`` ones are sent again (a duplicate
-    changes nothing; a message lost with the dead worker is replaced).
-    """
-    if job.attempts == 1:
-        made = PageTask.objects.bulk_create(
-            [
-                PageTask(
-                    job=job,
-                    number=n,
-                    state=PageTaskState.QUEUED if i == 0 else PageTaskState.PENDING,
-                )
-                for i, n in enumerate(numbers)
-            ]
-        )
-        if made and made[0].pk is not None:
-            return made[0].pk, made[0].number
-    else:
-        PageTask.objects.bulk_create(
-            [PageTask(job=job, number=n) for n in numbers], ignore_conflicts=True
-        )
+    """Make the job's page tasks that do not exist yet (``pending``), mark the first page
+    still to read ``queued`` (this task reads it) and return its ``(pk, number)``; None
+    when every page is stored. The ``queued`` ones of an earlier delivery are sent again
+    (a duplicate changes nothing; a message lost with a dead worker is replaced)."""
+    PageTask.objects.bulk_create(
+        [PageTask(job=job, number=n) for n in numbers], ignore_conflicts=True
+    )
     first = (
         PageTask.objects.filter(job=job)
         .exclude(state__in=_ENDED)
@@ -137,19 +151,46 @@ def _page_tasks_made(job: Job, numbers: list[int]) -> tuple[int, int] | None:
     PageTask.objects.filter(pk=first[0], state=PageTaskState.PENDING).update(
         state=PageTaskState.QUEUED
     )
-    if job.attempts > 1:
-        queued = PageTask.objects.filter(job=job, state=PageTaskState.QUEUED)
-        _send(job, queued.exclude(pk=first[0]))
+    queued = PageTask.objects.filter(job=job, state=PageTaskState.QUEUED)
+    _send(job, queued.exclude(pk=first[0]))
     return first
 
 
 def _job_claim(job_id: Any) -> Job | None:
     """Count a delivery and mark the job processing; None when it must not run.
 
-    With the row locked (``SELECT ... FOR UPDATE``; SQLite: an IMMEDIATE
-    transaction), so concurrent deliveries are each counted once. A finished job
-    (canceled while pending, say) is never started.
+    The usual case is one statement, ``UPDATE ... RETURNING`` (PostgreSQL, SQLite
+    >= 3.35): the row lock it takes serialises concurrent deliveries, each counted
+    once. When it matches no row (no such job, finished, out of attempts),
+    :func:`_job_claim_locked` decides with the row locked. A finished job (canceled
+    while pending, say) is never started.
     """
+    job = next(iter(Job.objects.raw(_CLAIM_SQL, _claim_params(job_id))), None)
+    return job if job is not None else _job_claim_locked(job_id)
+
+
+#: The claim (:func:`_job_claim`); parameters from :func:`_claim_params`.
+_CLAIM_SQL = (
+    'UPDATE "ocr_job" SET "attempts" = "attempts" + 1, "status" = %s, '
+    '"started_at" = COALESCE("started_at", %s) '
+    'WHERE "id" = %s AND "attempts" < %s AND "status" NOT IN (%s, %s, %s) RETURNING *'
+)
+
+
+def _claim_params(job_id: Any) -> list[Any]:
+    from django.db import connection
+
+    return [
+        JobStatus.PROCESSING.value,
+        Job._meta.get_field("started_at").get_db_prep_value(timezone.now(), connection),
+        Job._meta.pk.get_db_prep_value(Job._meta.pk.to_python(job_id), connection),
+        settings.OCR_MAX_ATTEMPTS,
+        *(status.value for status in FINISHED_STATUSES),
+    ]
+
+
+def _job_claim_locked(job_id: Any) -> Job | None:
+    """:func:`_job_claim` with the job row locked (``SELECT ... FOR UPDATE``)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_finished:
@@ -179,7 +220,9 @@ def _job_claim(job_id: Any) -> Job | None:
 # --- page tasks -------------------------------------------------------------------
 
 
-def page_process(*, page_task_id: int, job: Job | None = None, number: int | None = None) -> None:
+def page_process(
+    *, page_task_id: int, job: Job | None = None, number: int | None = None, claimed: bool = False
+) -> None:
     """A page task: read one page of a job and store it; then top the job's window up.
 
     Does nothing when the page task is gone (job deleted or re-run), already
@@ -187,7 +230,7 @@ def page_process(*, page_task_id: int, job: Job | None = None, number: int | Non
     (canceled, failed elsewhere): that is the page boundary at which a cancel
     stops a job on every host. ``job`` and ``number``: the job row, just claimed,
     and the page's number when the job task reads its first page itself (no
-    second look at either).
+    second look at either); ``claimed``: its page task was made taken already.
     Errors fail the page and the job with the page named (``OcrError.code``,
     ``timeout`` for the soft time limit, ``internal_error`` otherwise).
     """
@@ -212,7 +255,7 @@ def page_process(*, page_task_id: int, job: Job | None = None, number: int | Non
         return
     if not inline and not _page_may_start(job, number):
         return
-    claimed = PageTask.objects.filter(
+    claimed = claimed or PageTask.objects.filter(
         pk=page_task_id,
         state__in=(PageTaskState.PENDING, *_IN_FLIGHT),
         attempts__lt=settings.OCR_MAX_ATTEMPTS,
