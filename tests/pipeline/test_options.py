@@ -140,8 +140,7 @@ def test_the_api_returns_the_stored_options(auth_client):
     assert response.status_code in (200, 202), response.content
     detail = auth_client.get(f"/api/ocr/{response.json()['id']}/").json()
     expected = JobOptions(psm=6, pages="1", rotate="off", deskew=False).stored()
-    assert detail["options"] == expected
-    assert list(detail["options"]) == list(expected)
+    assert detail["options"] == expected  # (PostgreSQL's jsonb keeps keys in its own order)
 
 
 # -- changed() -------------------------------------------------------------------------------
