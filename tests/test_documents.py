@@ -166,16 +166,19 @@ def test_progress_is_visible_while_the_job_runs(auth_client, celery_worker):
         body = auth_client.get(f"/api/ocr/{job_id}/").json()
         if body["status"] == "processing" and 0 < body["pages_done"] < body["page_count"]:
             pages = auth_client.get(f"/api/ocr/{job_id}/pages/").json()
-            seen_partial = (body["pages_done"], [p["number"] for p in pages])
-            first = auth_client.get(f"/api/ocr/{job_id}/pages/1/").json()
-            assert "page number 1" in first["text"]
+            seen_partial = (body["pages_done"], pages)
             break
         if body["status"] in ("done", "failed"):
             break
         time.sleep(0.05)
     assert seen_partial is not None, "never saw a partly done job"
-    done, numbers = seen_partial
-    assert numbers[:done] == list(range(1, done + 1))
+    done, pages = seen_partial
+    # Pages run on every worker process at once (page fan-out), so they may finish out of
+    # order: each page listed is readable with its own text, at least `done` of them.
+    numbers = [p["number"] for p in pages]
+    assert len(numbers) >= done and numbers == sorted(set(numbers))
+    for page in pages:
+        assert f"page number {page['number']}" in page["text"]
     assert wait_for_job(job_id, timeout=120).status == "done"
 
 
