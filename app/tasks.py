@@ -32,38 +32,25 @@ class PageTaskBase(Task):
             services.page_time_limit_exceeded(page_task_id=args[0])
 
 
-@shared_task(
-    name="ocr.job",
-    base=JobTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+#: Job and page tasks: acknowledged when done, back to the queue when their process dies
+#: (redelivery is bounded by OCR_MAX_ATTEMPTS), no result stored.
+_OCR_TASK = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="ocr.job", base=JobTask, **_OCR_TASK)
 def job_task(job_id: str) -> None:
     """Start job ``job_id`` (a UUID string): fan its pages out and read the first
     (``services.job_start``)."""
     services.job_start(job_id=job_id)
 
 
-@shared_task(
-    name="ocr.page",
-    base=PageTaskBase,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+@shared_task(name="ocr.page", base=PageTaskBase, **_OCR_TASK)
 def page_task(page_task_id: int) -> None:
     """Read one page of a job (``services.page_process``; ``page_task_id``: a PageTask id)."""
     services.page_process(page_task_id=page_task_id)
 
 
-@shared_task(
-    name="ocr.run_job",
-    base=JobTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+@shared_task(name="ocr.run_job", base=JobTask, **_OCR_TASK)
 def run_job(job_id: str) -> None:
     """The job task's name before page fan-out: messages sent by an older version
     that are still queued at an upgrade start their job as :func:`job_task` does."""

@@ -322,18 +322,13 @@ def page_process(
 
 
 def _page_may_start(job: Job, number: int) -> bool:
-    """Whether a page of ``job`` may start now: the job is processing and within
-    ``OCR_JOB_TIME_LIMIT`` (past it, the job fails with ``timeout``)."""
-    current = Job.objects.filter(pk=job.pk).values_list("status", "started_at").first()
-    if current is None:
-        log.info("job %s was deleted while it ran: page %s not started", job.pk, number)
+    """Whether a page of ``job`` (its row as just read) may start now: the job is
+    processing and within ``OCR_JOB_TIME_LIMIT`` (past it, the job fails with ``timeout``)."""
+    if job.status != JobStatus.PROCESSING:
+        log.info("job %s is %s: stopped before page %s", job.pk, job.status, number)
         return False
-    if current[0] != JobStatus.PROCESSING:
-        log.info("job %s is %s: stopped before page %s", job.pk, current[0], number)
-        return False
-    started = current[1]
     limit = settings.OCR_JOB_TIME_LIMIT
-    if started is not None and timezone.now() - started > timedelta(seconds=limit):
+    if job.started_at is not None and timezone.now() - job.started_at > timedelta(seconds=limit):
         job_fail(
             job_id=job.pk,
             code="timeout",
@@ -558,8 +553,3 @@ def _worker_name() -> str:
     import socket
 
     return socket.gethostname()[:255]
-
-
-def job_status(job_id: Any) -> str | None:
-    """The job's status as stored now; None when its row is gone."""
-    return Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
