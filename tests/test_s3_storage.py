@@ -57,15 +57,16 @@ def s3_server(tmp_path_factory) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_it(
-    s3_server, transactional_db, auth_client, tmp_path, monkeypatch
-):
+@pytest.fixture
+def bucket(s3_server, monkeypatch):
+    """A fresh bucket on the S3 server and the settings that point at it: returns
+    (``env`` for workers, ``STORAGES`` for this process, a boto3 client, the queue)."""
     import boto3
 
-    bucket, queue = f"ocr-{uuid.uuid4().hex[:8]}", f"s3-{uuid.uuid4().hex[:8]}"
+    name, queue = f"ocr-{uuid.uuid4().hex[:8]}", f"s3-{uuid.uuid4().hex[:8]}"
     env = {
         "OCR_STORAGE": "s3",
-        "OCR_S3_BUCKET": bucket,
+        "OCR_S3_BUCKET": name,
         "OCR_S3_ENDPOINT_URL": s3_server,
         "OCR_S3_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -80,13 +81,21 @@ def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    client.create_bucket(Bucket=bucket)
+    client.create_bucket(Bucket=name)
     from onlineocr.settings import s3_storage_options
 
     storages = {
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    return env, storages, client, queue
+
+
+def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_it(
+    bucket, transactional_db, auth_client, tmp_path
+):
+    env, storages, client, queue = bucket
+    name = env["OCR_S3_BUCKET"]
     # The worker gets its own empty media folder: the file can only come from the bucket.
     empty_media = tmp_path / "no-shared-disk"
     empty_media.mkdir()
@@ -106,49 +115,24 @@ def test_a_worker_reads_the_upload_from_the_bucket_and_deleting_the_job_empties_
             assert job.status == "done", (job.error_code, job.error_message, worker.output())
             assert "bucket" in job.text.lower()
             key = job.file.name
-            assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == png
+            assert client.get_object(Bucket=name, Key=key)["Body"].read() == png
             assert list(empty_media.iterdir()) == []
             assert auth_client.delete(f"/api/ocr/{job.id}/").status_code == 204
-        assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+        assert client.list_objects_v2(Bucket=name).get("KeyCount", 0) == 0
     finally:
         worker.stop()
         shutil.rmtree(empty_media, ignore_errors=True)
 
 
 def test_the_pages_of_one_job_run_on_two_hosts_that_share_no_disk(
-    s3_server, transactional_db, auth_client, tmp_path, monkeypatch
+    bucket, transactional_db, auth_client, tmp_path
 ):
     """Page fan-out with OCR_STORAGE=s3: two workers, each with an empty media folder of its
     own (two hosts), read the pages of one PDF from the bucket; every page once."""
-    import boto3
-
     from app.models import PageTask
 
-    bucket, queue = f"ocr-{uuid.uuid4().hex[:8]}", f"s3-{uuid.uuid4().hex[:8]}"
-    env = {
-        "OCR_STORAGE": "s3",
-        "OCR_S3_BUCKET": bucket,
-        "OCR_S3_ENDPOINT_URL": s3_server,
-        "OCR_S3_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "OCR_PAGE_WINDOW": "2",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket=bucket)
-    from onlineocr.settings import s3_storage_options
-
-    storages = {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    env, storages, _, queue = bucket
+    env = {**env, "OCR_PAGE_WINDOW": "2"}
     workers, folders = [], []
     try:
         for host in ("a", "b"):
