@@ -60,7 +60,8 @@ def job_start(*, job_id: Any) -> None:
     A job delivered more than ``OCR_MAX_ATTEMPTS`` times (its worker died each
     time) fails with ``engine_crash``. On a first delivery of a job without page
     ranges, the claim and the page tasks are one transaction (one commit), the
-    first page task made already taken by this task. On a redelivery the page tasks
+    first page task made already taken by this task; a one-page job makes no page
+    task at all (:func:`_job_single_page`). On a redelivery the page tasks
     made before are kept (pages stored stay stored) and the queued ones are sent
     again (a duplicate changes nothing). A job that cannot start (engine
     unavailable, unreadable file) fails with its error code; it never stays
@@ -72,8 +73,12 @@ def job_start(*, job_id: Any) -> None:
         if job is None:
             return
         fresh = job.attempts == 1 and not (job.options or {}).get("pages")
-        if fresh:
+        single = fresh and job.page_count == 1
+        if fresh and not single:
             first = _page_tasks_first_delivery(job, list(range(1, job.page_count + 1)))
+    if single:
+        _job_single_page(job)
+        return
     try:
         registry.get_engine(job.engine)  # engine_unavailable before any page is read
         if not fresh:
@@ -106,6 +111,19 @@ def job_start(*, job_id: Any) -> None:
     if job.page_count > 1:
         _top_up(job)  # the first page counts in the window
     page_process(page_task_id=first[0], job=job, number=first[1], claimed=fresh)
+
+
+def _job_single_page(job: Job) -> None:
+    """A first delivery of a one-page job: read its page here and end the job, with no
+    page task (nothing fans out). The page's store and the job's end are one
+    transaction (:func:`_page_store_single`), so a redelivery after a death finds the
+    job either done or with nothing stored, and reads it through page tasks."""
+    try:
+        registry.get_engine(job.engine)  # engine_unavailable before the page is read
+    except OcrError as exc:
+        job_fail(job_id=job.pk, code=exc.code, message=exc.message)
+        return
+    page_process(page_task_id=None, job=job, number=1, claimed=True)
 
 
 def _page_tasks_first_delivery(job: Job, numbers: list[int]) -> tuple[int, int]:
@@ -221,7 +239,7 @@ def _job_claim_locked(job_id: Any) -> Job | None:
 
 
 def page_process(
-    *, page_task_id: int, job: Job | None = None, number: int | None = None, claimed: bool = False
+    *, page_task_id: int | None, job: Job | None = None, number: int | None = None, claimed: bool = False
 ) -> None:
     """A page task: read one page of a job and store it; then top the job's window up.
 
@@ -231,6 +249,7 @@ def page_process(
     stops a job on every host. ``job`` and ``number``: the job row, just claimed,
     and the page's number when the job task reads its first page itself (no
     second look at either); ``claimed``: its page task was made taken already.
+    ``page_task_id`` None: the one page of a one-page job, which has no page task.
     Errors fail the page and the job with the page named (``OcrError.code``,
     ``timeout`` for the soft time limit, ``internal_error`` otherwise).
     """
@@ -350,6 +369,8 @@ def _page_store(job: Job, page_task_id: int, outcome: document.PageOutcome, **ho
     like the ones before it, and counted in ``pages_done``.
     """
     result = outcome.result
+    if page_task_id is None:
+        return _page_store_single(job, outcome, **how)
     with transaction.atomic():
         current = (
             Job.objects.select_for_update()
@@ -368,21 +389,7 @@ def _page_store(job: Job, page_task_id: int, outcome: document.PageOutcome, **ho
         )
         if not stored:
             return False
-        Page.objects.create(
-            job=job,
-            number=result.number,
-            status=JobStatus.DONE,
-            width=result.width,
-            height=result.height,
-            dpi=result.dpi,
-            rotation=result.rotation,
-            skew=result.skew,
-            confidence=result.confidence,
-            text=result.text,
-            result=result.to_dict(),
-            raw_response=result.raw,
-            duration=round(outcome.seconds, 4),
-        )
+        _page_row(job, outcome)
         pages_done += 1
         if status == JobStatus.PROCESSING and pages_done >= page_count:
             _job_assemble(job, only=result if page_count == 1 else None, **how)
@@ -400,15 +407,59 @@ def _page_store(job: Job, page_task_id: int, outcome: document.PageOutcome, **ho
     return True
 
 
-def _page_failed(job: Job, page_task_id: int, number: int, code: str, message: str) -> None:
+def _page_store_single(job: Job, outcome: document.PageOutcome, **how: Any) -> bool:
+    """Store the page of a one-page job (no page task) and end the job, one transaction.
+
+    The job's end comes first: its conditional ``UPDATE`` takes the job row's lock
+    and tells whether the job was still running. A page read while the job was
+    canceled (or failed elsewhere) is kept and counted, as in :func:`_page_store`;
+    a deleted job's page is dropped. Returns whether the page was stored.
+    """
+    with transaction.atomic():
+        if _job_assemble(job, only=outcome.result, **how):
+            _page_row(job, outcome)
+            return True
+        if not Job.objects.select_for_update().filter(pk=job.pk).exists():
+            log.info("job %s was deleted while it ran: its page not stored", job.pk)
+            return False
+        if Page.objects.filter(job=job, number=outcome.result.number).exists():
+            return False
+        _page_row(job, outcome)
+        Job.objects.filter(pk=job.pk).update(pages_done=1)
+    log.info("job %s ended while it ran: its page stored after its end", job.pk)
+    return True
+
+
+def _page_row(job: Job, outcome: document.PageOutcome) -> Page:
+    """Insert the :class:`~app.models.Page` row of a page read."""
+    result = outcome.result
+    return Page.objects.create(
+        job=job,
+        number=result.number,
+        status=JobStatus.DONE,
+        width=result.width,
+        height=result.height,
+        dpi=result.dpi,
+        rotation=result.rotation,
+        skew=result.skew,
+        confidence=result.confidence,
+        text=result.text,
+        result=result.to_dict(),
+        raw_response=result.raw,
+        duration=round(outcome.seconds, 4),
+    )
+
+
+def _page_failed(job: Job, page_task_id: int | None, number: int, code: str, message: str) -> None:
     """A page could not be read: the page (task and row) and the job fail, naming the page."""
     with transaction.atomic():
         if Job.objects.select_for_update().filter(pk=job.pk).first() is None:
             log.info("job %s was deleted while it ran: stopped (%s)", job.pk, code)
             return
-        PageTask.objects.filter(pk=page_task_id).exclude(state__in=_ENDED).update(
-            state=PageTaskState.FAILED, finished_at=timezone.now()
-        )
+        if page_task_id is not None:
+            PageTask.objects.filter(pk=page_task_id).exclude(state__in=_ENDED).update(
+                state=PageTaskState.FAILED, finished_at=timezone.now()
+            )
         Page.objects.update_or_create(
             job=job,
             number=number,
