@@ -239,7 +239,11 @@ def _job_claim_locked(job_id: Any) -> Job | None:
 
 
 def page_process(
-    *, page_task_id: int | None, job: Job | None = None, number: int | None = None, claimed: bool = False
+    *,
+    page_task_id: int | None,
+    job: Job | None = None,
+    number: int | None = None,
+    claimed: bool = False,
 ) -> None:
     """A page task: read one page of a job and store it; then top the job's window up.
 
