@@ -1,4 +1,4 @@
-"""Admin console: review every job with its image and boxes, re-run, delete.
+"""Admin console: review every job with its image and boxes, re-run, delete; API keys.
 
 Reads go through the ORM as the admin needs them; the writes that matter
 (re-run, delete with the stored file) call :mod:`app.services`, so the admin
@@ -21,9 +21,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from app import services
-from app.models import Job, Page, PageTask
+from app.models import ApiKey, Job, Page, PageTask
 from app.web import display
 
 admin.site.site_header = "onlineocr administration"
@@ -292,4 +294,47 @@ class UserAdmin(BaseUserAdmin):
         url = reverse("admin:ocr_job_changelist") + f"?owner__id__exact={user.pk}"
         return format_html(
             '<a href="{}">{} job{}</a>', url, user._job_count, "" if user._job_count == 1 else "s"
+        )
+
+
+# The library's own APIKey model is not used (app.models.ApiKey has an owner).
+admin.site.unregister(APIKey)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(APIKeyModelAdmin):
+    """Everyone's API keys: owner, name, prefix, dates; staff revoke them here.
+
+    A key made here is shown once, in the message after saving (the library's
+    ``APIKeyModelAdmin``); the key itself is never stored, only its hash.
+    """
+
+    list_display = (
+        "prefix",
+        "name",
+        "owner",
+        "created",
+        "last_used_at",
+        "expiry_date",
+        "_has_expired",
+        "revoked",
+    )
+    list_filter = ("revoked", "created", "expiry_date")
+    search_fields = ("name", "prefix", "owner__username")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    actions = ("revoke",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = (*super().get_readonly_fields(request, obj), "last_used_at")
+        return (*fields, "owner") if obj is not None else fields
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = 0
+        for key in queryset.filter(revoked=False):
+            services.key_revoke(key=key)
+            count += 1
+        self.message_user(
+            request, f"{count} API key{'' if count == 1 else 's'} revoked.", messages.SUCCESS
         )

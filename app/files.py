@@ -25,7 +25,18 @@ from django.utils.http import content_disposition_header
 #: Characters refused in a recorded file name besides Unicode controls and surrogates:
 #: path separators, and the bidirectional embedding/override/isolate controls that can
 #: make ``invoice\u202egnp.exe`` display as ``invoiceexe.png``.
-_UNSAFE_IN_FILENAME = frozenset("/\\\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_UNSAFE_IN_FILENAME = frozenset("/\\") | _BIDI_CONTROLS
+
+
+def control_character(text: str) -> str | None:
+    """The first character of ``text`` that no name shown to people may hold, or None:
+    control characters (Unicode Cc), lone surrogates (Cs), line and paragraph
+    separators (Zl, Zp) and bidirectional override/isolate controls."""
+    for char in text:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return char
+    return None
 
 
 def filename_problem(name: str) -> str | None:

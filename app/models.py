@@ -1,4 +1,4 @@
-"""Jobs and their pages.
+"""Jobs, their pages, and API keys.
 
 A :class:`Job` is one submitted document; each page of it is a :class:`Page`
 row written as soon as that page is done, so progress and per-page results are
@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 def upload_path(job: Job, filename: str) -> str:
@@ -166,3 +167,27 @@ class PageTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} p{self.number} ({self.state})"
+
+
+class ApiKey(AbstractAPIKey):
+    """A user's API key: a long-lived credential for scripts and other services.
+
+    The key itself (``<prefix>.<secret>``, 8 + 32 random characters) is shown once,
+    when it is made; only its SHA-512 hash is stored (djangorestframework-api-key's
+    ``AbstractAPIKey``: ``prefix``, ``hashed_key``, ``name``, ``created``,
+    ``expiry_date``, ``revoked``, revocation final). ``uid`` is the key's public id
+    in the API (``/api/keys/{uid}/``); ``last_used_at`` is updated at most once a
+    minute (``services.keys``). A request authenticated with it acts as ``owner``:
+    the same jobs, throttles and quotas as the owner's JWT.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        indexes = [models.Index(fields=["owner", "revoked", "created"])]

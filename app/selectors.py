@@ -1,4 +1,4 @@
-"""Selectors: every read of jobs and pages goes through here."""
+"""Selectors: every read of jobs, pages and API keys goes through here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from PIL import Image
 
 from app.errors import OcrError
-from app.models import Job, Page
+from app.models import ApiKey, Job, Page
 from app.pipeline import inputs
 from app.pipeline.preprocess import apply_geometry
 from app.pipeline.schema import Document, PageResult
@@ -124,3 +124,19 @@ def job_page_image(*, job: Job, number: int) -> Image.Image:
     Raises ``OcrError("not_found")`` before reading any file when the page has no row.
     """
     return job_page_images(job=job)(number)
+
+
+def keys_of(user: Any) -> QuerySet[ApiKey]:
+    """``user``'s unrevoked API keys, newest first (staff manage others' in the admin)."""
+    if user is None or not user.is_authenticated:
+        return ApiKey.objects.none()
+    return ApiKey.objects.filter(owner=user, revoked=False).order_by("-created")
+
+
+def key_get(*, user: Any, key_id: Any) -> ApiKey:
+    """One of ``user``'s unrevoked keys by its public id (``uid``); another user's, a
+    revoked or an unknown one -> ``OcrError("not_found")`` (404)."""
+    key = keys_of(user).filter(uid=key_id).first()
+    if key is None:
+        raise OcrError("not_found", "No such API key.")
+    return key

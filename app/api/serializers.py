@@ -15,8 +15,8 @@ from rest_framework import serializers
 
 from app import selectors
 from app.api import parsers
-from app.files import filename_problem
-from app.models import Job, Page
+from app.files import control_character, filename_problem
+from app.models import ApiKey, Job, Page
 
 # ---------------------------------------------------------------------------
 # Errors (documentation of the shared error shape)
@@ -528,3 +528,55 @@ class HealthSerializer(serializers.Serializer):
         required=False,
         help_text="Each check by name; only for staff users and the metrics token.",
     )
+
+
+# ---------------------------------------------------------------------------
+# API keys
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """An API key as its owner sees it: never the key itself, which only the answer to
+    ``POST /api/keys/`` carries (:class:`ApiKeyCreatedSerializer`)."""
+
+    id = serializers.UUIDField(source="uid", read_only=True)
+    name = serializers.CharField(max_length=50, trim_whitespace=True)
+    prefix = serializers.CharField(
+        read_only=True, help_text="The key's first 8 characters, to tell keys apart."
+    )
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+    expires_at = serializers.DateTimeField(
+        source="expiry_date",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the key stops working (ISO 8601, in the future); null: never.",
+    )
+    last_used_at = serializers.DateTimeField(
+        read_only=True, help_text="Last request made with it (to the minute)."
+    )
+    expired = serializers.BooleanField(source="has_expired", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "expired"]
+
+    def validate_name(self, value: str) -> str:
+        char = control_character(value)
+        if char is not None:
+            raise serializers.ValidationError(
+                f"A key name cannot contain control characters ({char!r})."
+            )
+        return value
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """The answer to ``POST /api/keys/``: the key's fields and, this once, the key."""
+
+    key = serializers.CharField(
+        read_only=True,
+        help_text="The API key. Shown only here: store it now. Send it as "
+        "`Authorization: Api-Key <key>` or `X-API-Key: <key>`.",
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenRefreshView, TokenVerifyView
 
-from app.api import downloads, views
+from app.api import downloads, keys, views
 from app.throttles import LoginTokenObtainPairView
 
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("ocr/<uuid:job_id>/export/", downloads.ExportView.as_view(), name="api-ocr-export"),
     path("ocr/<uuid:job_id>/file/", downloads.OriginalFileView.as_view(), name="api-ocr-file"),
     path("history/", views.HistoryView.as_view(), name="api-history"),
+    path("keys/", keys.KeyListView.as_view(), name="api-keys"),
+    path("keys/<uuid:key_id>/", keys.KeyDetailView.as_view(), name="api-key-detail"),
     path("engines/", views.EnginesView.as_view(), name="api-engines"),
     path("health/", views.HealthView.as_view(), name="api-health"),
     path("health/live/", views.HealthView.as_view(live=True), name="api-health-live"),

@@ -1,4 +1,4 @@
-"""Services: the only writers of jobs, pages and page tasks.
+"""Services: the only writers of jobs, pages, page tasks and API keys.
 
 Views and tasks stay thin and call these functions (keyword-only arguments,
 named ``<entity>_<action>``). Reads live in :mod:`app.selectors`.
@@ -7,6 +7,7 @@ named ``<entity>_<action>``). Reads live in :mod:`app.selectors`.
   terminal transition every job end goes through (:func:`job_end`).
 - :mod:`app.services.run`: running a job: the job task's start, the page tasks
   of the page fan-out, and the job's assembly when its last page lands.
+- :mod:`app.services.keys`: API keys: making, authenticating, revoking.
 """
 
 from app.services.jobs import (
@@ -22,6 +23,7 @@ from app.services.jobs import (
     job_options,
     job_rerun,
 )
+from app.services.keys import key_authenticate, key_create, key_revoke
 from app.services.run import job_start, page_process, page_time_limit_exceeded
 
 __all__ = [
@@ -37,6 +39,9 @@ __all__ = [
     "job_options",
     "job_rerun",
     "job_start",
+    "key_authenticate",
+    "key_create",
+    "key_revoke",
     "page_process",
     "page_time_limit_exceeded",
 ]
