@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ def key_create(*, owner: Any, name: str, expires_at: datetime | None = None) -> 
         raise OcrError("invalid", "The expiry must be in the future.", field="expires_at")
     with transaction.atomic():
         # The count and the insert are serialised per user by the user's row lock.
-        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         held = ApiKey.objects.filter(owner=owner, revoked=False).count()
         if held >= MAX_KEYS_PER_USER:
             raise OcrError(

@@ -1,4 +1,4 @@
-"""Forms of the browser pages: registration, the history filters, "Run again"."""
+"""Forms of the browser pages: registration, the history filters, "Run again", API keys."""
 
 from __future__ import annotations
 
@@ -81,3 +81,34 @@ def rerun_request(post: QueryDict) -> QueryDict:
         elif name in post:
             data[name] = post[name]
     return data
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key: its name and how long it lasts."""
+
+    #: (value, label) of the expiry choices: days from now, "" for never.
+    EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
+
+    name = forms.CharField(
+        max_length=50,
+        label="Name",
+        help_text="What the key is for, e.g. “nightly scan import”.",
+    )
+    expires = forms.ChoiceField(
+        choices=EXPIRY_CHOICES, required=False, label="Expires", initial="90"
+    )
+
+    def clean_name(self) -> str:
+        from app.files import control_character
+
+        name = self.cleaned_data["name"].strip()
+        char = control_character(name)
+        if char is not None:
+            raise forms.ValidationError(f"A key name cannot contain control characters ({char!r}).")
+        return name
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the key expires (from the cleaned form), or None for never."""
+        days = self.cleaned_data.get("expires")
+        return timezone.now() + timedelta(days=int(days)) if days else None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from app.web import views
+from app.web import keys, views
 
 urlpatterns = [
     path("", views.upload, name="web-upload"),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="web-job-delete"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="web-job-cancel"),
     path("jobs/<uuid:job_id>/rerun/", views.job_rerun, name="web-job-rerun"),
+    path("keys/", keys.keys, name="web-keys"),
+    path("keys/<uuid:key_id>/revoke/", keys.key_revoke, name="web-key-revoke"),
 ]

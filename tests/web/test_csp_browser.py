@@ -95,10 +95,12 @@ def test_pages_run_under_the_policy_without_violations(chromium, live_server, ma
     pages = [
         ("/", "the engines in the upload form", "#file-input"),
         ("/history/", "the job list", "tr.job-row"),
+        ("/keys/", "the API keys form", "#id_name"),
         (f"/jobs/{job.id}/", "the word boxes", "rect.word"),
         (f"/jobs/{pending.id}/", "the progress bar", "#job-progress .bar"),
         ("/admin/", "the admin index", "#content-main"),
         ("/admin/ocr/job/", "the admin job list", "#result_list"),
+        ("/admin/ocr/apikey/", "the admin API key list", "#changelist"),
         (f"/admin/ocr/job/{job.id}/change/", "the admin job page", ".ocr-word"),
         ("/docs/", "Swagger UI's operations", ".swagger-ui .opblock"),
         ("/redoc/", "ReDoc's operations", "[data-section-id^='operation']"),
