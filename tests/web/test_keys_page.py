@@ -122,3 +122,29 @@ def test_make_copy_use_and_revoke_a_key_in_the_browser(live_server, tmp_path):
         assert r.status_code == 401 and r.json()["error"]["code"] == "authentication_failed"
     finally:
         browser.quit()
+
+
+@pytest.mark.django_db
+def test_staff_see_everyones_keys_in_the_admin_and_revoke_them():
+    from app import services
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    owner = UserFactory()
+    key, raw = services.key_create(owner=owner, name="owner's script")
+    services.key_create(owner=UserFactory(), name="someone else's")
+    admin = _signed_in(staff)
+    html = admin.get("/admin/ocr/apikey/").content.decode()
+    assert "owner&#x27;s script" in html and "someone else&#x27;s" in html
+    assert key.prefix in html and owner.username in html and raw not in html
+    found = admin.get("/admin/ocr/apikey/", {"q": owner.username}).content.decode()
+    assert "owner&#x27;s script" in found and "someone else" not in found
+
+    r = admin.post(
+        "/admin/ocr/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
+    )
+    assert "1 API key revoked." in r.content.decode()
+    assert ApiKey.objects.get(pk=key.pk).revoked
+    assert ApiKey.objects.filter(revoked=False).count() == 1
+    # The key's page shows no hash to edit and no way to un-revoke it.
+    page = admin.get(f"/admin/ocr/apikey/{key.pk}/change/").content.decode()
+    assert key.hashed_key not in page and 'name="revoked"' not in page
