@@ -175,6 +175,12 @@ ERROR_CODES: dict[str, ErrorCode] = _table(
         "The job has already finished, so it cannot be canceled. Its result stays as it is.",
     ),
     (
+        "idempotency_conflict",
+        409,
+        "This Idempotency-Key was already used with another request (or that request is"
+        " still being made). Use a new key for a new request.",
+    ),
+    (
         "quota_exceeded",
         429,
         "Too many requests, or the upload quota is used up. Wait a while and try again.",

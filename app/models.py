@@ -1,4 +1,4 @@
-"""Jobs, their pages, and API keys.
+"""Jobs, their pages, API keys and idempotency keys.
 
 A :class:`Job` is one submitted document; each page of it is a :class:`Page`
 row written as soon as that page is done, so progress and per-page results are
@@ -191,3 +191,33 @@ class ApiKey(AbstractAPIKey):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
         indexes = [models.Index(fields=["owner", "revoked", "created"])]
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a user sent with a ``POST`` that made something (a job).
+
+    The same key from the same user within ``OCR_IDEMPOTENCY_SECONDS`` answers the job
+    the first request made instead of making another (``services.idempotency``).
+    ``fingerprint`` is the SHA-256 of the request (``scope``, document, options,
+    metadata, name): the same key with another request is a conflict. The unique
+    constraint on (owner, key) makes concurrent duplicates create exactly one job.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=20)
+    fingerprint = models.CharField(max_length=64)
+    job = models.ForeignKey(
+        Job, on_delete=models.CASCADE, null=True, blank=True, related_name="idempotency_keys"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="unique_idempotency_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.key}"

@@ -29,10 +29,12 @@ MANAGED_PREFIXES = ("uploads", "exports")
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
-    """What one sweep removed: jobs (with their pages and files) and orphan files."""
+    """What one sweep removed: jobs (with their pages and files), orphan files, and
+    idempotency keys past ``OCR_IDEMPOTENCY_SECONDS``."""
 
     jobs_deleted: int
     orphans_deleted: int
+    idempotency_keys_deleted: int = 0
 
 
 def _walk(storage: Storage, folder: str) -> Iterator[str]:
@@ -80,6 +82,13 @@ def delete_orphan_files(
     return count
 
 
+def idempotency_sweep(*, now: datetime) -> int:
+    """Idempotency keys past their window (``app.services.idempotency``)."""
+    from app.services.idempotency import idempotency_sweep as sweep
+
+    return sweep(now=now)
+
+
 def retention_sweep(*, now: datetime | None = None) -> SweepReport:
     """Apply the retention settings once; returns what was deleted."""
     now = now or timezone.now()
@@ -88,6 +97,7 @@ def retention_sweep(*, now: datetime | None = None) -> SweepReport:
         orphans_deleted=delete_orphan_files(
             now=now, grace_seconds=settings.OCR_RETENTION_ORPHAN_GRACE_SECONDS
         ),
+        idempotency_keys_deleted=idempotency_sweep(now=now),
     )
     if report.jobs_deleted or report.orphans_deleted:
         log.info(

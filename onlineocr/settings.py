@@ -244,6 +244,8 @@ OCR_PDF_DPI = env_int("OCR_PDF_DPI", 300)
 # below it even 24 pt text is under the ~20 px Tesseract needs (app/pipeline/pdf.py).
 OCR_PDF_MIN_DPI = env_int("OCR_PDF_MIN_DPI", 72)
 OCR_MAX_WAIT_SECONDS = env_int("OCR_MAX_WAIT_SECONDS", 30)
+# Idempotency-Key on POST /api/ocr/: how long a key answers its first job (seconds).
+OCR_IDEMPOTENCY_SECONDS = env_int("OCR_IDEMPOTENCY_SECONDS", 86400)
 OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")
 OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "tesseract")
 OCR_ALLOW_ANONYMOUS = env_bool("OCR_ALLOW_ANONYMOUS", False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -41,6 +42,7 @@ from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
 from app.pipeline.options import JobOptions
+from app.services import idempotency
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input (stable `error.code`)."),
@@ -91,7 +93,17 @@ class OcrCreateView(APIView):
                 description="Seconds (0-30) to wait for the result before answering.",
                 # The body's ``wait`` wins when both are given.
                 examples=[OpenApiExample("no waiting", value=0)],
-            )
+            ),
+            OpenApiParameter(
+                "Idempotency-Key",
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+                location=OpenApiParameter.HEADER,
+                description="A key of your choice (1-255 printable ASCII characters): the "
+                "same key with the same request within 24 h answers the job the first "
+                "request made (header `Idempotent-Replayed: true`) instead of making "
+                "another; with another request, 409 `idempotency_conflict`. Needs an "
+                "authenticated request.",
+            ),
         ],
         examples=[
             OpenApiExample(
@@ -108,8 +120,17 @@ class OcrCreateView(APIView):
         ],
         responses={
             200: OpenApiResponse(JobSerializer, description="Finished within `wait` seconds."),
-            202: OpenApiResponse(JobSerializer, description="Accepted; poll the status URL."),
+            202: OpenApiResponse(
+                JobSerializer,
+                description="Accepted; poll the status URL (the `Location` header; "
+                "`Retry-After` says when, in seconds).",
+            ),
             **_pick(400, 401, 413, 415, 429),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`idempotency_conflict`: the Idempotency-Key was used with "
+                "another request.",
+            ),
         },
         tags=["ocr"],
     )
@@ -135,16 +156,56 @@ class OcrCreateView(APIView):
             except ValidationError as exc:
                 raise ValidationError({"wait": exc.detail}) from None
             wait = query_wait if wait is None else wait
-        job = services.job_create(
-            owner=request.user, request=self._job_request(serializer.validated_data)
-        )
+        data = serializer.validated_data
+        key = request.headers.get("Idempotency-Key")
+        replayed = False
+        if key is None:
+            job = services.job_create(owner=request.user, request=self._job_request(data))
+        else:
+            job, replayed = self._job_once(request, key, data)
         if wait:
             job = self._wait(job, min(wait, settings.OCR_MAX_WAIT_SECONDS))
         code = status.HTTP_200_OK if job.is_finished else status.HTTP_202_ACCEPTED
         body = JobSerializer(job, context={"request": request}).data
         response = Response(body, status=code)
         response["Location"] = body["url"]
+        if not job.is_finished:
+            response["Retry-After"] = "1"
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
         return response
+
+    def _job_once(self, request: Request, key: str, data: dict[str, Any]) -> tuple[Job, bool]:
+        """The job of an ``Idempotency-Key`` (``services.idempotency``): the one the
+        first request with it made, or a new one. Only for a signed-in caller."""
+        if not request.user.is_authenticated:
+            raise OcrError(
+                "invalid",
+                "An Idempotency-Key needs an authenticated request (a JWT or an API key).",
+                field="Idempotency-Key",
+            )
+        key = idempotency.check_key(key)
+        document: Any = data.get("image_base64") or data.get("image_url")
+        if data.get("image"):
+            upload = data["image"]
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            document = digest.hexdigest()
+        parts = {
+            name: value
+            for name, value in data.items()
+            if name not in ("image", "image_base64", "image_url", "wait")
+        }
+        return idempotency.job_create_once(
+            owner=request.user,
+            key=key,
+            scope="ocr",
+            fingerprint=idempotency.fingerprint("ocr", {**parts, "document": document}),
+            prepare=lambda: self._job_request(data),
+            create=lambda job_request: services.job_create(owner=request.user, request=job_request),
+        )
 
     @staticmethod
     def _job_request(data: dict[str, Any]) -> services.JobRequest:
