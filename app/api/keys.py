@@ -1,9 +1,10 @@
 """``/api/keys/``: a user's API keys (docs/api-keys.md).
 
 ``POST`` makes one and answers the key, once; ``GET`` lists the caller's unrevoked
-keys (never the key itself); ``DELETE /api/keys/{id}/`` revokes one for good. Keys are
-managed with a sign-in (JWT or the browser session), not with a key: a leaked key
-cannot make itself a successor that outlives its revocation.
+keys (never the key itself); ``DELETE /api/keys/{id}/`` revokes one for good. A key is
+made with a sign-in (JWT or the browser session), not with a key: a leaked key cannot
+make itself a successor that outlives its revocation. Listing and revoking work with
+any credential (they give nothing away and only take access away).
 """
 
 from __future__ import annotations
@@ -27,20 +28,23 @@ _ERRORS = {
 }
 
 
-class SignedIn(permissions.IsAuthenticated):
-    """Authenticated by a sign-in (JWT or session), not by an API key."""
+class SignedInToMake(permissions.IsAuthenticated):
+    """Any credential reads and revokes; a ``POST`` (making a key) needs a sign-in (JWT
+    or session), not an API key."""
 
-    message = "API keys are managed with a sign-in (a JWT or the browser), not with a key."
+    message = "API keys are made with a sign-in (a JWT or the browser), not with a key."
 
     def has_permission(self, request: Request, view) -> bool:
-        return super().has_permission(request, view) and not isinstance(request.auth, ApiKey)
+        if not super().has_permission(request, view):
+            return False
+        return request.method != "POST" or not isinstance(request.auth, ApiKey)
 
 
 class KeyListView(generics.ListAPIView):
     """The caller's API keys (unrevoked, expired ones included), newest first."""
 
     serializer_class = ApiKeySerializer
-    permission_classes = [SignedIn]
+    permission_classes = [SignedInToMake]
     filter_backends: list = []
 
     def get_queryset(self):
@@ -49,7 +53,7 @@ class KeyListView(generics.ListAPIView):
     @extend_schema(
         operation_id="keys_list",
         summary="List your API keys",
-        responses={200: ApiKeySerializer(many=True), 401: _ERRORS[401], 403: _ERRORS[403]},
+        responses={200: ApiKeySerializer(many=True), 401: _ERRORS[401]},
         tags=["keys"],
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -82,12 +86,12 @@ class KeyDetailView(generics.GenericAPIView):
     """One of the caller's API keys; ``DELETE`` revokes it (it stops working at once)."""
 
     serializer_class = ApiKeySerializer
-    permission_classes = [SignedIn]
+    permission_classes = [SignedInToMake]
 
     @extend_schema(
         operation_id="keys_retrieve",
         summary="Show an API key",
-        responses={200: ApiKeySerializer, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={200: ApiKeySerializer, 401: _ERRORS[401], 404: _ERRORS[404]},
         tags=["keys"],
     )
     def get(self, request: Request, key_id: str) -> Response:
@@ -97,7 +101,7 @@ class KeyDetailView(generics.GenericAPIView):
     @extend_schema(
         operation_id="keys_revoke",
         summary="Revoke an API key",
-        responses={204: None, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={204: None, 401: _ERRORS[401], 404: _ERRORS[404]},
         tags=["keys"],
     )
     def delete(self, request: Request, key_id: str) -> Response:

@@ -96,16 +96,19 @@ def test_a_key_authenticates_every_api_call_as_its_owner(user, other_user, heade
     assert ApiKey.objects.get(prefix=key[:8]).last_used_at is not None
 
 
-def test_keys_are_managed_with_a_sign_in_not_with_a_key(user):
-    made = _make_key(_jwt_client(user))
+def test_a_key_lists_and_revokes_keys_but_cannot_make_one(user):
+    signed_in = _jwt_client(user)
+    made = _make_key(signed_in)
+    other = _make_key(signed_in, "other")
     client = _key_client(made["key"])
-    assert _error(client.get("/api/keys/")) == (403, "permission_denied")
-    assert _error(client.post("/api/keys/", {"name": "successor"}, format="json")) == (
-        403,
-        "permission_denied",
-    )
-    assert _error(client.delete(f"/api/keys/{made['id']}/")) == (403, "permission_denied")
-    assert ApiKey.objects.filter(owner=user).count() == 1
+    r = client.post("/api/keys/", {"name": "successor"}, format="json")
+    assert _error(r) == (403, "permission_denied") and "sign-in" in r.json()["error"]["message"]
+    assert ApiKey.objects.filter(owner=user).count() == 2
+    listed = client.get("/api/keys/").json()["results"]
+    assert {k["id"] for k in listed} == {made["id"], other["id"]} and "key" not in listed[0]
+    assert client.delete(f"/api/keys/{other['id']}/").status_code == 204
+    assert client.delete(f"/api/keys/{made['id']}/").status_code == 204  # itself, too
+    assert _error(client.get("/api/keys/")) == (401, "authentication_failed")
 
 
 def test_a_revoked_key_stops_working_at_once_and_leaves_the_list(user):
