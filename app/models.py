@@ -1,4 +1,4 @@
-"""Jobs, their pages, API keys and idempotency keys.
+"""Jobs, their pages, batches of jobs, API keys and idempotency keys.
 
 A :class:`Job` is one submitted document; each page of it is a :class:`Page`
 row written as soon as that page is done, so progress and per-page results are
@@ -32,6 +32,47 @@ class JobStatus(models.TextChoices):
 FINISHED_STATUSES = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
 
 
+class Batch(models.Model):
+    """Many documents submitted as one unit (``POST /api/batches/``), each a :class:`Job`.
+
+    ``status``: ``pending`` until one of its jobs starts, ``processing``, then ``done``
+    when every job has ended and none failed, ``failed`` when every job has ended and
+    at least one failed, ``canceled`` when the batch was canceled. ``job_count`` is
+    fixed at submission; ``options`` are the jobs' shared options as stored;
+    ``callback_url`` receives the ``batch.done`` webhook (``services.webhooks``).
+    Its jobs are sent to the queue at most ``OCR_BATCH_WINDOW`` at a time
+    (``services.batches``), so a batch never floods the queue ahead of other users.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ocr_batches"
+    )
+    status = models.CharField(
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    job_count = models.PositiveIntegerField(default=0)
+    engine = models.CharField(max_length=50, blank=True, default="")
+    languages = models.CharField(max_length=200, blank=True, default="")
+    options = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return f"batch {self.id} ({self.job_count} jobs, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
 class Job(models.Model):
     """One OCR job: the stored upload, the options, the progress and the result.
 
@@ -50,6 +91,11 @@ class Job(models.Model):
         on_delete=models.CASCADE,
         related_name="ocr_jobs",
     )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    #: When a batch's job was sent to the queue (None: waiting for the batch's window).
+    queued_at = models.DateTimeField(null=True, blank=True)
     filename = models.CharField(max_length=255, blank=True)
     file = models.FileField(upload_to=upload_path, max_length=255, blank=True)
     content_type = models.CharField(max_length=100)
@@ -76,7 +122,10 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["batch", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename or self.id} ({self.status})"
@@ -194,10 +243,11 @@ class ApiKey(AbstractAPIKey):
 
 
 class IdempotencyKey(models.Model):
-    """An ``Idempotency-Key`` a user sent with a ``POST`` that made something (a job).
+    """An ``Idempotency-Key`` a user sent with a ``POST`` that made something (a job or
+    a batch).
 
     The same key from the same user within ``OCR_IDEMPOTENCY_SECONDS`` answers the job
-    the first request made instead of making another (``services.idempotency``).
+    or batch the first request made instead of making another (``services.idempotency``).
     ``fingerprint`` is the SHA-256 of the request (``scope``, document, options,
     metadata, name): the same key with another request is a conflict. The unique
     constraint on (owner, key) makes concurrent duplicates create exactly one job.
@@ -211,6 +261,9 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64)
     job = models.ForeignKey(
         Job, on_delete=models.CASCADE, null=True, blank=True, related_name="idempotency_keys"
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="idempotency_keys"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -1,4 +1,4 @@
-"""Selectors: every read of jobs, pages and API keys goes through here."""
+"""Selectors: every read of jobs, pages, batches and API keys goes through here."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from PIL import Image
 
 from app.errors import OcrError
-from app.models import ApiKey, Job, Page
+from app.models import ApiKey, Batch, Job, JobStatus, Page
 from app.pipeline import inputs
 from app.pipeline.preprocess import apply_geometry
 from app.pipeline.schema import Document, PageResult
@@ -140,3 +141,34 @@ def key_get(*, user: Any, key_id: Any) -> ApiKey:
     if key is None:
         raise OcrError("not_found", "No such API key.")
     return key
+
+
+def batches_visible_to(user: Any) -> QuerySet[Batch]:
+    """Batches ``user`` may list (staff: all; users: their own; anonymous: none), each
+    annotated with its jobs' counts by status (``n_<status>``) and pages
+    (``n_pages``, ``n_pages_done``)."""
+    if user is None or not user.is_authenticated:
+        return Batch.objects.none()
+    qs = Batch.objects.select_related("owner").annotate(
+        **{
+            f"n_{status}": Count("jobs", filter=Q(jobs__status=status))
+            for status in JobStatus.values
+        },
+        n_pages=Coalesce(Sum("jobs__page_count"), 0),
+        n_pages_done=Coalesce(Sum("jobs__pages_done"), 0),
+    )
+    return qs if user.is_staff else qs.filter(owner=user)
+
+
+def batch_get(*, user: Any, batch_id: Any) -> Batch:
+    """A batch ``user`` may see (annotated as :func:`batches_visible_to`); another
+    user's or an unknown one -> ``OcrError("not_found")`` (404)."""
+    batch = batches_visible_to(user).filter(pk=batch_id).first()
+    if batch is None:
+        raise OcrError("not_found", "No such batch (or not yours).")
+    return batch
+
+
+def batch_jobs(*, batch: Batch) -> QuerySet[Job]:
+    """A batch's jobs in submission order, without their text and result."""
+    return batch.jobs.order_by("created_at", "id").defer("text", "result", "options")

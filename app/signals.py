@@ -1,4 +1,4 @@
-"""Signals of the job lifecycle (docs/architecture.md, "The life of a job").
+"""Signals of the job and batch lifecycle (docs/architecture.md, "The life of a job").
 
 :data:`job_finished` is sent once per job end, after the transaction that wrote
 the end commits (``services.job_end``: done, failed, canceled, crash, timeout).
@@ -22,3 +22,7 @@ from django.dispatch import Signal
 
 #: Sent after commit, once per job end; kwargs ``job_id``, ``status``, ``error_code``.
 job_finished = Signal()
+
+#: Sent after commit, once per batch end (``services.batches``: done, failed, canceled);
+#: kwargs ``batch_id`` (``uuid.UUID``) and ``status`` (``str``).
+batch_finished = Signal()

@@ -244,6 +244,12 @@ OCR_PDF_DPI = env_int("OCR_PDF_DPI", 300)
 # below it even 24 pt text is under the ~20 px Tesseract needs (app/pipeline/pdf.py).
 OCR_PDF_MIN_DPI = env_int("OCR_PDF_MIN_DPI", 72)
 OCR_MAX_WAIT_SECONDS = env_int("OCR_MAX_WAIT_SECONDS", 30)
+# Batches (POST /api/batches/): most documents and bytes in one, and how many of a
+# batch's jobs are queued or running at a time (default: twice the page window).
+OCR_MAX_BATCH_ITEMS = env_int("OCR_MAX_BATCH_ITEMS", 1000)
+OCR_MAX_BATCH_BYTES = env_int("OCR_MAX_BATCH_BYTES", 200 * 1024 * 1024)
+# A multipart batch sends one file per document (Django's default allows 100 files).
+DATA_UPLOAD_MAX_NUMBER_FILES = OCR_MAX_BATCH_ITEMS
 # Idempotency-Key on POST /api/ocr/: how long a key answers its first job (seconds).
 OCR_IDEMPOTENCY_SECONDS = env_int("OCR_IDEMPOTENCY_SECONDS", 86400)
 OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")
@@ -259,6 +265,7 @@ OCR_MAX_ATTEMPTS = env_int("OCR_MAX_ATTEMPTS", 3)
 # the back of the queue, so a small job waits behind at most this many pages of a big
 # one. Set it to the number of worker processes of all hosts together.
 OCR_PAGE_WINDOW = max(1, env_int("OCR_PAGE_WINDOW", os.cpu_count() or 2))
+OCR_BATCH_WINDOW = max(1, env_int("OCR_BATCH_WINDOW", 2 * OCR_PAGE_WINDOW))
 # Seconds a whole job may run (checked before each page starts; each page also has
 # OCR_TASK_SOFT_TIME_LIMIT / OCR_TASK_TIME_LIMIT).
 OCR_JOB_TIME_LIMIT = env_int("OCR_JOB_TIME_LIMIT", 3600)

@@ -44,6 +44,19 @@ def _download_name(filename: str, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
+def export_bytes(job: Any, fmt: str) -> bytes:
+    """A done job's export in ``fmt`` (a key of ``EXPORT_FORMATS``), as bytes."""
+    spec = EXPORT_FORMATS[fmt]
+    out = io.BytesIO()
+    export_to(
+        selectors.job_document(job=job),
+        fmt,
+        out,
+        page_image=selectors.job_page_images(job=job) if spec.needs_page_images else None,
+    )
+    return out.getvalue()
+
+
 class ExportView(APIView):
     """The finished job's result as txt, json, hOCR, ALTO, TSV or a searchable PDF."""
 
@@ -85,15 +98,7 @@ class ExportView(APIView):
             raise OcrError(
                 "not_ready", f"The job is {job.status}; exports need a done job.", http_status=409
             )
-        document = selectors.job_document(job=job)
-        out = io.BytesIO()
-        export_to(
-            document,
-            fmt,
-            out,
-            page_image=selectors.job_page_images(job=job) if spec.needs_page_images else None,
-        )
-        response = HttpResponse(out.getvalue(), content_type=spec.media_type)
+        response = HttpResponse(export_bytes(job, fmt), content_type=spec.media_type)
         name = _download_name(job.filename, spec.extension)
         # RFC 6266 (RFC 5987 ``filename*`` for names a quoted string cannot carry).
         response["Content-Disposition"] = content_disposition_header(True, name)

@@ -1,4 +1,4 @@
-"""History filters: status, engine and a creation date range."""
+"""History and batch list filters: status, engine, batch and a creation date range."""
 
 import datetime
 
@@ -8,7 +8,7 @@ from django.db.models import F
 from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import OrderingFilter
 
-from app.models import Job, JobStatus
+from app.models import Batch, Job, JobStatus
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -41,12 +41,13 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 class JobFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     engine = django_filters.CharFilter()
+    batch = django_filters.UUIDFilter(field_name="batch_id", help_text="Jobs of one batch.")
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Job
-        fields = ["status", "engine", "created_after", "created_before"]
+        fields = ["status", "engine", "batch", "created_after", "created_before"]
 
 
 class NullsLastOrderingFilter(OrderingFilter):
@@ -64,3 +65,16 @@ class NullsLastOrderingFilter(OrderingFilter):
             for name in ordering
         ]
         return queryset.order_by(*exprs)
+
+
+class BatchFilter(django_filters.FilterSet):
+    """``GET /api/batches/``: status, engine and a creation date range, as history."""
+
+    status = django_filters.ChoiceFilter(choices=JobStatus.choices)
+    engine = django_filters.CharFilter()
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Batch
+        fields = ["status", "engine", "created_after", "created_before"]

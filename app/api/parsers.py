@@ -27,6 +27,7 @@ import re
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
 from django.utils.encoding import force_str
@@ -263,4 +264,23 @@ class MultiPartParser(DRFMultiPartParser):
             data, files = parser.parse()
         except MultiPartParserError as exc:
             raise ParseError(f"Multipart form parse error - {exc}") from None
+        except TooManyFilesSent:
+            raise ParseError(
+                f"A request holds at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+            ) from None
         return DataAndFiles(data, files)
+
+
+def batch_body_limit() -> int:
+    """The body cap of ``POST /api/batches/`` (bytes): ``OCR_MAX_BATCH_BYTES`` as base64
+    (4/3) plus 1 MiB for the options, names and metadata of up to
+    ``OCR_MAX_BATCH_ITEMS`` items."""
+    return settings.OCR_MAX_BATCH_BYTES * 4 // 3 + 1024 * 1024
+
+
+class BatchJSONParser(JSONParser):
+    """The JSON parser of ``POST /api/batches/``: the cap is :func:`batch_body_limit`."""
+
+    def max_body_bytes(self) -> int | None:
+        """:func:`batch_body_limit` bytes."""
+        return batch_body_limit()

@@ -16,7 +16,7 @@ from rest_framework import serializers
 from app import selectors
 from app.api import parsers
 from app.files import control_character, filename_problem
-from app.models import ApiKey, Job, Page
+from app.models import ApiKey, Batch, Job, JobStatus, Page
 
 # ---------------------------------------------------------------------------
 # Errors (documentation of the shared error shape)
@@ -364,6 +364,9 @@ class JobListSerializer(serializers.ModelSerializer):
     languages = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
+    batch = serializers.UUIDField(
+        source="batch_id", read_only=True, allow_null=True, help_text="The job's batch, if any."
+    )
 
     class Meta:
         model = Job
@@ -371,6 +374,7 @@ class JobListSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "status",
+            "batch",
             "filename",
             "content_type",
             "size",
@@ -580,3 +584,174 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+# ---------------------------------------------------------------------------
+# Batches
+
+
+class BatchItemSerializer(serializers.Serializer):
+    """One document of a JSON batch: ``image_base64`` or ``image_url`` (exactly one),
+    an optional ``filename`` and ``metadata`` (the job's own)."""
+
+    image_base64 = serializers.CharField(
+        required=False, trim_whitespace=True, help_text="The document as base64."
+    )
+    image_url = serializers.URLField(required=False, help_text="An http(s) URL to download.")
+    filename = serializers.CharField(required=False, max_length=255)
+    metadata = MetadataField(required=False, help_text="A JSON object stored with this job.")
+
+    _TYPES = {"image_base64": str, "image_url": str, "filename": str, "metadata": dict}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Must be a JSON object."]})
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({unknown[0]: ["Unknown field."]})
+        for name, kind in self._TYPES.items():
+            if name in data and data[name] is not None and not isinstance(data[name], kind):
+                label = "an object" if kind is dict else "a string"
+                raise serializers.ValidationError({name: [f"Must be {label}."]})
+        return super().to_internal_value(data)
+
+    def validate_filename(self, value: str) -> str:
+        problem = filename_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sources = [k for k in ("image_base64", "image_url") if attrs.get(k)]
+        if len(sources) != 1:
+            raise serializers.ValidationError(
+                {"image_base64": ["Give exactly one of image_base64 and image_url."]}
+            )
+        return attrs
+
+
+class BatchRequestSerializer(OcrRequestSerializer):
+    """``POST /api/batches/``: the documents and the options they share.
+
+    JSON: ``items`` (1 to ``OCR_MAX_BATCH_ITEMS`` objects); multipart: the field
+    ``image`` once per document (the view takes the files; this checks the rest).
+    ``metadata`` is the batch's own; each JSON item may carry its own.
+    """
+
+    image = None
+    image_base64 = None
+    image_url = None
+    filename = None
+    wait = None
+    items = BatchItemSerializer(many=True, required=False, help_text="The documents (JSON).")
+    callback_url = serializers.URLField(
+        required=False,
+        max_length=2000,
+        help_text="A URL that gets the signed `batch.done` webhook (see `/api/webhooks/`).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.setdefault("languages", settings.OCR_DEFAULT_LANGUAGES)
+        attrs.setdefault("engine", settings.OCR_DEFAULT_ENGINE)
+        return attrs
+
+
+class BatchJobSerializer(serializers.ModelSerializer):
+    """A job as its batch lists it (no text, no result)."""
+
+    url = serializers.SerializerMethodField(help_text="Status URL of the job.")
+    error = serializers.SerializerMethodField()
+    metadata = JsonObjectField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "url",
+            "status",
+            "filename",
+            "page_count",
+            "pages_done",
+            "metadata",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: Job) -> str:
+        path = reverse("api-ocr-detail", args=[job.id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, job: Job) -> dict[str, str] | None:
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+
+class BatchCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    processing = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    canceled = serializers.IntegerField()
+
+
+class BatchListSerializer(serializers.ModelSerializer):
+    """A batch as listed: status, counts of its jobs by status, pages done of total."""
+
+    url = serializers.SerializerMethodField(help_text="Status URL of the batch.")
+    counts = serializers.SerializerMethodField()
+    page_count = serializers.IntegerField(source="n_pages", read_only=True)
+    pages_done = serializers.IntegerField(source="n_pages_done", read_only=True)
+    languages = serializers.SerializerMethodField()
+    options = JsonObjectField(read_only=True)
+    metadata = JsonObjectField(read_only=True)
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "url",
+            "status",
+            "job_count",
+            "counts",
+            "page_count",
+            "pages_done",
+            "engine",
+            "languages",
+            "options",
+            "metadata",
+            "callback_url",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, batch: Batch) -> str:
+        path = reverse("api-batch-detail", args=[batch.id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(BatchCountsSerializer)
+    def get_counts(self, batch: Batch) -> dict[str, int]:
+        return {status: getattr(batch, f"n_{status}", 0) for status in JobStatus.values}
+
+    def get_languages(self, batch: Batch) -> list[str]:
+        return [code for code in batch.languages.split("+") if code]
+
+
+class BatchSerializer(BatchListSerializer):
+    """A batch with every job's summary, in submission order."""
+
+    jobs = serializers.SerializerMethodField()
+
+    class Meta(BatchListSerializer.Meta):
+        fields = [*BatchListSerializer.Meta.fields, "jobs"]
+        read_only_fields = fields
+
+    @extend_schema_field(BatchJobSerializer(many=True))
+    def get_jobs(self, batch: Batch) -> list[dict[str, Any]]:
+        return BatchJobSerializer(
+            selectors.batch_jobs(batch=batch), many=True, context=self.context
+        ).data

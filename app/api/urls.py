@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenRefreshView, TokenVerifyView
 
-from app.api import downloads, keys, views
+from app.api import batches, downloads, keys, views
 from app.throttles import LoginTokenObtainPairView
 
 urlpatterns = [
@@ -22,6 +22,18 @@ urlpatterns = [
     path("ocr/<uuid:job_id>/export/", downloads.ExportView.as_view(), name="api-ocr-export"),
     path("ocr/<uuid:job_id>/file/", downloads.OriginalFileView.as_view(), name="api-ocr-file"),
     path("history/", views.HistoryView.as_view(), name="api-history"),
+    path("batches/", batches.BatchListView.as_view(), name="api-batches"),
+    path("batches/<uuid:batch_id>/", batches.BatchDetailView.as_view(), name="api-batch-detail"),
+    path(
+        "batches/<uuid:batch_id>/cancel/",
+        batches.BatchCancelView.as_view(),
+        name="api-batch-cancel",
+    ),
+    path(
+        "batches/<uuid:batch_id>/export/",
+        batches.BatchExportView.as_view(),
+        name="api-batch-export",
+    ),
     path("keys/", keys.KeyListView.as_view(), name="api-keys"),
     path("keys/<uuid:key_id>/", keys.KeyDetailView.as_view(), name="api-key-detail"),
     path("engines/", views.EnginesView.as_view(), name="api-engines"),

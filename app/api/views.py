@@ -198,7 +198,7 @@ class OcrCreateView(APIView):
             for name, value in data.items()
             if name not in ("image", "image_base64", "image_url", "wait")
         }
-        return idempotency.job_create_once(
+        return idempotency.create_once(
             owner=request.user,
             key=key,
             scope="ocr",

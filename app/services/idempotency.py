@@ -1,13 +1,13 @@
-"""Idempotency keys: a retried ``POST`` answers what the first one made (app.models.IdempotencyKey).
+"""Idempotency keys: a retried ``POST`` answers what the first made (app.models.IdempotencyKey).
 
 The rule, as in the IETF draft "The Idempotency-Key HTTP Header Field"
 (draft-ietf-httpapi-idempotency-key-header) and Stripe's API: the same key from the
 same user within ``OCR_IDEMPOTENCY_SECONDS`` (24 h) and the same request answers
-the job the first request made; the same key with a different request is a
+the job (or batch) the first request made; the same key with a different request is a
 conflict (``idempotency_conflict``, 409). The key's row is inserted in the same
 transaction as the job, under a unique constraint on (owner, key), so of concurrent
 duplicates exactly one creates a job: the others wait on the constraint (PostgreSQL's
-unique index, SQLite's write lock) and then answer the job it committed.
+unique index, SQLite's write lock) and then answer what it committed.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from app.errors import OcrError
-from app.models import IdempotencyKey, Job
+from app.models import Batch, IdempotencyKey, Job
 
 T = TypeVar("T")
+Made = TypeVar("Made", Job, Batch)
 _UNSET = object()
 
 #: Longest ``Idempotency-Key`` accepted (characters).
@@ -59,25 +60,27 @@ def fingerprint(scope: str, parts: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def job_create_once(
+def create_once(
     *,
     owner: Any,
     key: str,
     scope: str,
     fingerprint: str,
     prepare: Callable[[], T],
-    create: Callable[[T], Job],
-) -> tuple[Job, bool]:
-    """The job of ``key``: the one an earlier request with it made (``replayed`` True),
-    or a new one: ``create(prepare())``.
+    create: Callable[[T], Made],
+) -> tuple[Made, bool]:
+    """The job or batch of ``key``: the one an earlier request with it made
+    (``replayed`` True), or a new one: ``create(prepare())``.
 
-    ``prepare`` runs outside any transaction and only when no job of the key exists
-    yet (e.g. it downloads ``image_url``); ``create`` makes the job
-    (``services.job_create``) inside the transaction that records the key.
-    Returns ``(job, replayed)``. Raises ``OcrError("idempotency_conflict")`` (409) when
-    the key was used with another fingerprint or scope, or when the first request with
-    it is still being made after 10 s; and whatever ``prepare`` or ``create`` raise
-    (then the key is not recorded, so a corrected retry with it may go ahead).
+    ``scope``: ``"ocr"`` (``create`` makes a :class:`~app.models.Job`) or ``"batch"``
+    (a :class:`~app.models.Batch`). ``prepare`` runs outside any transaction and only
+    when nothing of the key exists yet (e.g. it downloads ``image_url``); ``create``
+    makes the job or batch (``services.job_create``, ``services.batch_create``) inside
+    the transaction that records the key. Returns ``(job or batch, replayed)``.
+    Raises ``OcrError("idempotency_conflict")`` (409) when the key was used with
+    another fingerprint or scope, or when the first request with it is still being
+    made after 10 s; and whatever ``prepare`` or ``create`` raise (then the key is not
+    recorded, so a corrected retry with it may go ahead).
     """
     deadline = time.monotonic() + _FIRST_REQUEST_WAIT
     prepared: Any = _UNSET
@@ -97,10 +100,11 @@ def job_create_once(
                 record = IdempotencyKey.objects.create(
                     owner=owner, key=key, scope=scope, fingerprint=fingerprint
                 )
-                job = create(prepared)
-                record.job = job
-                record.save(update_fields=["job"])
-            return job, False
+                made = create(prepared)
+                link = "batch" if isinstance(made, Batch) else "job"
+                setattr(record, link, made)
+                record.save(update_fields=[link])
+            return made, False
         except IntegrityError:
             # A concurrent request with the key committed first: answer its job.
             if time.monotonic() > deadline:
@@ -116,18 +120,19 @@ def _window_start() -> Any:
 
 def _recent(owner: Any, key: str) -> IdempotencyKey | None:
     return (
-        IdempotencyKey.objects.select_related("job")
+        IdempotencyKey.objects.select_related("job", "batch")
         .filter(owner=owner, key=key, created_at__gte=_window_start())
         .first()
     )
 
 
-def _replay(found: IdempotencyKey, scope: str, fingerprint: str) -> Job:
+def _replay(found: IdempotencyKey, scope: str, fingerprint: str) -> Any:
     if found.scope != scope or found.fingerprint != fingerprint:
         raise _conflict("This Idempotency-Key was already used with a different request.")
-    if found.job is None:  # made in the job's transaction, so only while it commits
-        raise _conflict("The request first made with this Idempotency-Key has no job.")
-    return found.job
+    made = found.batch if scope == "batch" else found.job
+    if made is None:  # made in the same transaction as the key, so never seen without
+        raise _conflict("The request first made with this Idempotency-Key made nothing.")
+    return made
 
 
 def _conflict(message: str) -> OcrError:

@@ -89,14 +89,25 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
     """
     from app.quotas import check_daily_page_quota
 
+    check_engine_options(request.options)
+    job = job_checked(owner=owner, request=request)
+    check_daily_page_quota(owner=owner, pages=job.page_count)
+    with transaction.atomic():
+        job_store(job=job, data=request.data)
+        transaction.on_commit(lambda: job_enqueue(job=job))
+    return job
+
+
+def job_checked(*, owner: Any, request: JobRequest, batch: Any = None) -> Job:
+    """The unsaved job of a submission whose engine options were checked: the document
+    checked by content (``document.inspect``) and its pages counted (a PDF's real
+    pages; ``invalid_pages`` for ranges outside them). Raises ``OcrError``."""
     options = request.options
-    check_engine_options(options)
     info = document.inspect(request.data, limits())
-    # A PDF's real pages, not its declared /Count; invalid_pages for ranges outside them.
     page_count = len(options.page_numbers(info.page_count))
-    check_daily_page_quota(owner=owner, pages=page_count)
-    job = Job(
+    return Job(
         owner=owner if owner is not None and owner.is_authenticated else None,
+        batch=batch,
         filename=inputs.fitting_filename(request.filename or "upload", info.content_type),
         content_type=info.content_type,
         size=len(request.data),
@@ -107,11 +118,12 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
         metadata=request.metadata,
         page_count=page_count,
     )
-    with transaction.atomic():
-        job.file.save(str(job.id), ContentFile(request.data), save=False)
-        job.save()
-        transaction.on_commit(lambda: job_enqueue(job=job))
-    return job
+
+
+def job_store(*, job: Job, data: bytes) -> None:
+    """Store a checked job's upload and its row (call inside a transaction)."""
+    job.file.save(str(job.id), ContentFile(data), save=False)
+    job.save()
 
 
 def job_queue(job: Job) -> str:
@@ -196,6 +208,10 @@ def job_rerun(
             **changes,
         )
         job.refresh_from_db()
+        if job.batch_id is not None:
+            from app.services.batches import batch_job_rerun
+
+            batch_job_rerun(batch_id=job.batch_id)
         transaction.on_commit(lambda: job_enqueue(job=job))
     return job
 

@@ -76,6 +76,10 @@ def job_start(*, job_id: Any) -> None:
         single = fresh and job.page_count == 1
         if fresh and not single:
             first = _page_tasks_first_delivery(job, list(range(1, job.page_count + 1)))
+    if job.batch_id is not None:
+        from app.services.batches import batch_job_started
+
+        batch_job_started(batch_id=job.batch_id)
     if single:
         _job_single_page(job)
         return
