@@ -22,7 +22,7 @@ APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test venv venv-run system system-test migrate worker lint format clean \
+.PHONY: run test venv venv-run system system-test migrate worker webhook-worker lint format clean \
 	serve serve-stop serve-status serve-reload test-deploy
 
 # Two stamps: running the service needs requirements.txt only; the test and lint tools
@@ -70,6 +70,11 @@ run: migrate
 
 worker: venv-run system
 	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=$(WORKERS) --pool=prefork -Q $(QUEUES)
+
+# Webhook deliveries (make run starts one of these itself): threads, so a slow receiver
+# never holds an OCR process.
+webhook-worker: venv-run system
+	$(VENV)/bin/celery -A onlineocr worker --loglevel=INFO --concurrency=4 --pool=threads -Q $(or $(OCR_WEBHOOK_QUEUE),ocr-webhooks) -n webhooks@%h
 
 test: venv system-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

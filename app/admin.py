@@ -25,7 +25,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from app import services
-from app.models import ApiKey, Job, Page, PageTask
+from app.models import ApiKey, Job, Page, PageTask, WebhookDelivery, WebhookEndpoint
 from app.web import display
 
 admin.site.site_header = "onlineocr administration"
@@ -338,3 +338,70 @@ class ApiKeyAdmin(APIKeyModelAdmin):
         self.message_user(
             request, f"{count} API key{'' if count == 1 else 's'} revoked.", messages.SUCCESS
         )
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    """The endpoint's latest deliveries (read-only)."""
+
+    model = WebhookDelivery
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = (
+        "created_at",
+        "event",
+        "url",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_latency_ms",
+        "last_response",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_change_link = False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Everyone's webhook endpoints with their delivery logs; send a test event."""
+
+    list_display = ("url", "owner", "enabled", "event_list", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("url", "owner__username")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    readonly_fields = ("uid", "created_at")
+    exclude = ("secret",)
+    inlines = (WebhookDeliveryInline,)
+    actions = ("send_test",)
+
+    @admin.display(description="events")
+    def event_list(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events)
+
+    @admin.action(description="Send a test event")
+    def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        from app.services.webhooks import endpoint_send_test
+
+        count = 0
+        for endpoint in queryset:
+            endpoint_send_test(endpoint=endpoint)
+            count += 1
+        self.message_user(request, f"Sent {count} test event{'' if count == 1 else 's'}.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery (read-only): what was sent where, and how it went."""
+
+    list_display = ("created_at", "event", "url", "status", "attempts", "last_status_code")
+    list_filter = ("status", "event")
+    search_fields = ("url", "message_id", "endpoint__owner__username")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,4 +1,4 @@
-"""Jobs, their pages, batches of jobs, API keys and idempotency keys.
+"""Jobs, their pages, batches of jobs, API keys, idempotency keys and webhooks.
 
 A :class:`Job` is one submitted document; each page of it is a :class:`Page`
 row written as soon as that page is done, so progress and per-page results are
@@ -96,6 +96,8 @@ class Job(models.Model):
     )
     #: When a batch's job was sent to the queue (None: waiting for the batch's window).
     queued_at = models.DateTimeField(null=True, blank=True)
+    #: Where this job's end is sent as a signed webhook (``services.webhooks``).
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
     filename = models.CharField(max_length=255, blank=True)
     file = models.FileField(upload_to=upload_path, max_length=255, blank=True)
     content_type = models.CharField(max_length=100)
@@ -274,3 +276,81 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.key}"
+
+
+#: Events a webhook endpoint may subscribe to (docs/webhooks.md).
+WEBHOOK_EVENTS = ("job.done", "job.failed", "job.canceled", "batch.done")
+
+
+def _all_events() -> list[str]:
+    return list(WEBHOOK_EVENTS)
+
+
+class WebhookEndpoint(models.Model):
+    """A user's webhook endpoint: a URL that gets signed event messages.
+
+    ``secret`` is the Standard Webhooks signing secret (``whsec_`` + base64 of 24
+    random bytes), shown to the user once; ``events`` the subscribed event types
+    (:data:`WEBHOOK_EVENTS`). A request's ``callback_url`` is signed with the user's
+    first enabled endpoint's secret (``services.webhooks``).
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=_all_events)
+    secret = models.CharField(max_length=100, editable=False)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event message to one URL, with its attempts (the delivery log).
+
+    ``message_id`` is the Standard Webhooks ``webhook-id`` (the same on every
+    attempt, so a receiver can drop duplicates); ``payload`` the JSON sent;
+    ``attempts`` counts tries; ``last_*`` describe the latest (HTTP status or None,
+    latency in milliseconds, the first 500 characters of the answer or the error);
+    ``next_attempt_at`` is when the next try is due while ``pending``.
+    """
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    url = models.URLField(max_length=2000)
+    event = models.CharField(max_length=40)
+    message_id = models.CharField(max_length=60, unique=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_response = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["endpoint", "-created_at"])]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.url} ({self.status})"

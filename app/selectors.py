@@ -1,4 +1,4 @@
-"""Selectors: every read of jobs, pages, batches and API keys goes through here."""
+"""Selectors: every read of jobs, pages, batches, API keys and webhooks goes through here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from PIL import Image
 
 from app.errors import OcrError
-from app.models import ApiKey, Batch, Job, JobStatus, Page
+from app.models import ApiKey, Batch, Job, JobStatus, Page, WebhookEndpoint
 from app.pipeline import inputs
 from app.pipeline.preprocess import apply_geometry
 from app.pipeline.schema import Document, PageResult
@@ -172,3 +172,18 @@ def batch_get(*, user: Any, batch_id: Any) -> Batch:
 def batch_jobs(*, batch: Batch) -> QuerySet[Job]:
     """A batch's jobs in submission order, without their text and result."""
     return batch.jobs.order_by("created_at", "id").defer("text", "result", "options")
+
+
+def webhooks_of(user: Any) -> QuerySet[WebhookEndpoint]:
+    """``user``'s webhook endpoints, oldest first (the first enabled one signs callbacks)."""
+    if user is None or not user.is_authenticated:
+        return WebhookEndpoint.objects.none()
+    return WebhookEndpoint.objects.filter(owner=user).order_by("created_at", "id")
+
+
+def webhook_get(*, user: Any, endpoint_id: Any) -> WebhookEndpoint:
+    """One of ``user``'s endpoints by its public id; otherwise ``not_found`` (404)."""
+    endpoint = webhooks_of(user).filter(uid=endpoint_id).first()
+    if endpoint is None:
+        raise OcrError("not_found", "No such webhook endpoint.")
+    return endpoint

@@ -57,6 +57,14 @@ def run_job(job_id: str) -> None:
     services.job_start(job_id=job_id)
 
 
+@shared_task(name="ocr.webhook_deliver", **_OCR_TASK)
+def webhook_deliver(delivery_id: int) -> None:
+    """Try a webhook delivery when it is due (``services.webhooks.delivery_attempt``)."""
+    from app.services.webhooks import delivery_attempt
+
+    delivery_attempt(delivery_id=delivery_id)
+
+
 @shared_task(name="ocr.retention_sweep", ignore_result=True)
 def retention_sweep() -> None:
     """Delete jobs past ``OCR_RETENTION_DAYS`` and unreferenced files (Celery beat)."""

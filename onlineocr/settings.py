@@ -250,6 +250,15 @@ OCR_MAX_BATCH_ITEMS = env_int("OCR_MAX_BATCH_ITEMS", 1000)
 OCR_MAX_BATCH_BYTES = env_int("OCR_MAX_BATCH_BYTES", 200 * 1024 * 1024)
 # A multipart batch sends one file per document (Django's default allows 100 files).
 DATA_UPLOAD_MAX_NUMBER_FILES = OCR_MAX_BATCH_ITEMS
+# Webhooks (docs/webhooks.md): the queue their deliveries go to (a worker must consume
+# it: make run's does), seconds per attempt, the delays before each retry (seconds,
+# about 28 h in all), and the address users reach the service at (the URLs in events).
+OCR_WEBHOOK_QUEUE = env_str("OCR_WEBHOOK_QUEUE", "ocr-webhooks")
+OCR_WEBHOOK_TIMEOUT = env_float("OCR_WEBHOOK_TIMEOUT", 5.0)
+OCR_WEBHOOK_RETRY_SECONDS = env_str(
+    "OCR_WEBHOOK_RETRY_SECONDS", "5,300,1800,7200,18000,36000,36000"
+)
+OCR_PUBLIC_URL = env_str("OCR_PUBLIC_URL", "http://127.0.0.1:8000")
 # Idempotency-Key on POST /api/ocr/: how long a key answers its first job (seconds).
 OCR_IDEMPOTENCY_SECONDS = env_int("OCR_IDEMPOTENCY_SECONDS", 86400)
 OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")

@@ -10,7 +10,7 @@
 #   NGINX_PORT [8080]  SERVE_HOST [127.0.0.1]  SERVE_DIR [var/serve]  SERVE_NAME [serve]
 #   DATABASE_URL [postgres://postgres@127.0.0.1:5432/onlineocr]
 #   CELERY_BROKER_URL [redis://127.0.0.1:6379/0]   OCR_CACHE_URL [redis://127.0.0.1:6379/1]
-#   OCR_QUEUE [ocr]  OCR_PROVIDER_QUEUE [ocr-provider]
+#   OCR_QUEUE [ocr]  OCR_PROVIDER_QUEUE [ocr-provider]  OCR_WEBHOOK_QUEUE [ocr-webhooks]
 #   SERVE_OCR_CONCURRENCY [nproc]  SERVE_PROVIDER_CONCURRENCY [4]  SERVE_BEAT [1]
 #   OCR_MEDIA_ROOT [media]  DJANGO_STATIC_ROOT [staticfiles]  VENV [.venv]
 set -euo pipefail
@@ -28,6 +28,7 @@ export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
 export OCR_CACHE_URL=${OCR_CACHE_URL:-redis://127.0.0.1:6379/1}
 export OCR_QUEUE=${OCR_QUEUE:-ocr}
 export OCR_PROVIDER_QUEUE=${OCR_PROVIDER_QUEUE:-ocr-provider}
+export OCR_WEBHOOK_QUEUE=${OCR_WEBHOOK_QUEUE:-ocr-webhooks}
 export OCR_MEDIA_ROOT=$(realpath -m "${OCR_MEDIA_ROOT:-media}")
 export DJANGO_STATIC_ROOT=$(realpath -m "${DJANGO_STATIC_ROOT:-staticfiles}")
 export OCR_X_ACCEL_REDIRECT=${OCR_X_ACCEL_REDIRECT:-true}
@@ -107,7 +108,7 @@ start() {
     -Q "$OCR_QUEUE" -n "ocr-$nodes@%h" --pool=prefork --concurrency="$OCR_CONCURRENCY" \
     --without-gossip --without-mingle
   launch worker-provider "$ROOT/$VENV/bin/celery" -A onlineocr worker --loglevel=INFO \
-    -Q "$OCR_PROVIDER_QUEUE" -n "provider-$nodes@%h" --pool=prefork \
+    -Q "$OCR_PROVIDER_QUEUE,$OCR_WEBHOOK_QUEUE" -n "provider-$nodes@%h" --pool=prefork \
     --concurrency="$PROVIDER_CONCURRENCY" --without-gossip --without-mingle
   if [[ ${SERVE_BEAT:-1} == 1 ]]; then
     launch beat "$ROOT/$VENV/bin/celery" -A onlineocr beat --loglevel=INFO \

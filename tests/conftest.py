@@ -36,6 +36,7 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     media = tmp_path_factory.mktemp("media")
     django_settings.OCR_QUEUE = TEST_QUEUE
     django_settings.OCR_PROVIDER_QUEUE = TEST_QUEUE
+    django_settings.OCR_WEBHOOK_QUEUE = TEST_QUEUE
     django_settings.OCR_EXTRA_ENGINES = EXTRA_ENGINES
     django_settings.MEDIA_ROOT = str(media)
     # Every health test sees fresh checks (the public status is otherwise kept 5 s).
@@ -120,6 +121,7 @@ def start_worker(
             "DATABASE_URL": _test_database_url(),
             "OCR_QUEUE": queue,
             "OCR_PROVIDER_QUEUE": queue,
+            "OCR_WEBHOOK_QUEUE": queue,
             "OCR_MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
             "OCR_EXTRA_ENGINES": ",".join(EXTRA_ENGINES),
             "OMP_THREAD_LIMIT": "1",

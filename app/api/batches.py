@@ -43,7 +43,7 @@ from app.files import filename_problem
 from app.models import Batch, JobStatus
 from app.pipeline.exporters import EXPORT_FORMATS
 from app.pipeline.options import JobOptions
-from app.services import batches, idempotency
+from app.services import batches, idempotency, webhooks
 
 _ERR = {
     code: OpenApiResponse(ErrorSerializer, description=text)
@@ -160,6 +160,8 @@ class BatchListView(generics.ListAPIView):
         data = serializer.validated_data
         if files and data.get("items"):
             raise OcrError("invalid", "Send files in `image` or JSON `items`, not both.")
+        if data.get("callback_url"):
+            webhooks.check_callback(owner=request.user, url=data["callback_url"])
         key = request.headers.get("Idempotency-Key")
         if key is None:
             batch, replayed = _batch_create(request, data, files), False

@@ -16,7 +16,16 @@ from rest_framework import serializers
 from app import selectors
 from app.api import parsers
 from app.files import control_character, filename_problem
-from app.models import ApiKey, Batch, Job, JobStatus, Page
+from app.models import (
+    WEBHOOK_EVENTS,
+    ApiKey,
+    Batch,
+    Job,
+    JobStatus,
+    Page,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 # ---------------------------------------------------------------------------
 # Errors (documentation of the shared error shape)
@@ -140,6 +149,12 @@ class OcrRequestSerializer(serializers.Serializer):
     )
     metadata = MetadataField(
         required=False, help_text="A JSON object stored with the job and returned as given."
+    )
+    callback_url = serializers.URLField(
+        required=False,
+        max_length=2000,
+        help_text="A URL that gets the job's signed end event (`job.done`, `job.failed`, "
+        "`job.canceled`), signed with your first enabled webhook endpoint's secret.",
     )
     wait = serializers.IntegerField(
         required=False,
@@ -325,6 +340,7 @@ class JobRerunSerializer(OcrRequestSerializer):
     image_url = None
     filename = None
     metadata = None
+    callback_url = None
     wait = None
     psm = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=13, help_text=PSM_HELP
@@ -755,3 +771,63 @@ class BatchSerializer(BatchListSerializer):
         return BatchJobSerializer(
             selectors.batch_jobs(batch=batch), many=True, context=self.context
         ).data
+
+
+# ---------------------------------------------------------------------------
+# Webhooks
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    """A webhook endpoint as its owner sees it (the secret only when it is made)."""
+
+    id = serializers.UUIDField(source="uid", read_only=True)
+    url = serializers.URLField(max_length=2000, help_text="Where the signed messages go.")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(WEBHOOK_EVENTS)),
+        required=False,
+        allow_empty=False,
+        help_text="Event types to send (default: all).",
+    )
+    enabled = serializers.BooleanField(required=False, default=True)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "enabled", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    """The answer to ``POST /api/webhooks/``: the endpoint and, this once, its secret."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The signing secret (`whsec_...`, Standard Webhooks). Shown only here.",
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = [*WebhookEndpointSerializer.Meta.read_only_fields, "secret"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One message and its attempts: the endpoint's delivery log."""
+
+    payload = JsonObjectField(read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "message_id",
+            "event",
+            "url",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_latency_ms",
+            "last_response",
+            "next_attempt_at",
+            "created_at",
+            "delivered_at",
+            "payload",
+        ]
+        read_only_fields = fields

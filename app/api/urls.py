@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenRefreshView, TokenVerifyView
 
-from app.api import batches, downloads, keys, views
+from app.api import batches, downloads, keys, views, webhooks
 from app.throttles import LoginTokenObtainPairView
 
 urlpatterns = [
@@ -33,6 +33,22 @@ urlpatterns = [
         "batches/<uuid:batch_id>/export/",
         batches.BatchExportView.as_view(),
         name="api-batch-export",
+    ),
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="api-webhooks"),
+    path(
+        "webhooks/<uuid:endpoint_id>/",
+        webhooks.WebhookDetailView.as_view(),
+        name="api-webhook-detail",
+    ),
+    path(
+        "webhooks/<uuid:endpoint_id>/deliveries/",
+        webhooks.WebhookDeliveriesView.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path(
+        "webhooks/<uuid:endpoint_id>/test/",
+        webhooks.WebhookTestView.as_view(),
+        name="api-webhook-test",
     ),
     path("keys/", keys.KeyListView.as_view(), name="api-keys"),
     path("keys/<uuid:key_id>/", keys.KeyDetailView.as_view(), name="api-key-detail"),

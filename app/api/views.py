@@ -42,7 +42,7 @@ from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
 from app.pipeline.options import JobOptions
-from app.services import idempotency
+from app.services import idempotency, webhooks
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input (stable `error.code`)."),
@@ -157,6 +157,8 @@ class OcrCreateView(APIView):
                 raise ValidationError({"wait": exc.detail}) from None
             wait = query_wait if wait is None else wait
         data = serializer.validated_data
+        if data.get("callback_url"):
+            webhooks.check_callback(owner=request.user, url=data["callback_url"])
         key = request.headers.get("Idempotency-Key")
         replayed = False
         if key is None:
@@ -233,6 +235,7 @@ class OcrCreateView(APIView):
                 data, engine=data["engine"], languages=data["languages"]
             ),
             metadata=data.get("metadata") or {},
+            callback_url=data.get("callback_url") or "",
         )
 
     @staticmethod

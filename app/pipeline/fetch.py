@@ -445,3 +445,104 @@ def _read_body(
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise _unreachable(f"The download of {response.url} broke off: {exc}.") from exc
     return b"".join(chunks)
+
+
+# -- outbound POST (webhooks) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """The answer to :func:`post_json`: HTTP ``status``, ``latency`` in seconds (to the
+    answer's headers and the first ``max_answer_bytes`` of its body, ``answer``, as
+    text)."""
+
+    status: int
+    latency: float
+    answer: str
+
+
+def check_target(url: str) -> None:
+    """Refuse ``url`` as a place to send to before any DNS lookup: not http(s), no host,
+    or a host that is an IP literal of a non-public address. Raises ``url_forbidden``.
+    (Host names are resolved and checked at every sending, :func:`post_json`.)"""
+    _, host, _ = _check_url(url)
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return
+    reason = forbidden_reason(literal)
+    if reason:
+        raise _forbidden(f"{host} is a {reason} address; only public addresses are allowed.")
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    allow_private: bool = False,
+    connect_timeout: float = 5.0,
+    max_answer_bytes: int = 2048,
+    verify: bool | str = True,
+    user_agent: str = USER_AGENT,
+) -> Posted:
+    """POST ``body`` (JSON) to ``url`` with the same guard as :func:`fetch_url`.
+
+    The host is resolved and every address checked (``allow_private`` skips that),
+    the connection pinned to the checked address, proxies ignored, redirects NOT
+    followed (a 3xx is an answer like any other), ``timeout`` seconds overall
+    (``connect_timeout`` per connection attempt). At most ``max_answer_bytes`` of the
+    answer are read. Raises ``OcrError`` (``url_forbidden``, ``url_unreachable``,
+    ``timeout``) when there is no HTTP answer.
+    """
+    _, host, port = _check_url(url)
+    addresses = _resolve(host, port, allow_private=allow_private)
+    started = time.monotonic()
+    deadline = started + timeout
+    last: Exception | None = None
+    for ip in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        session = pinned_session(ip)
+        try:
+            response = session.post(
+                url,
+                data=body,
+                stream=True,
+                allow_redirects=False,
+                timeout=(min(connect_timeout, remaining), remaining),
+                verify=verify,
+                headers={
+                    "User-Agent": user_agent,
+                    "Content-Type": "application/json",
+                    **headers,
+                },
+            )
+            try:
+                answer = response.raw.read(max_answer_bytes, decode_content=True) or b""
+            except (urllib3.exceptions.HTTPError, OSError):
+                answer = b""
+            finally:
+                response.close()
+            return Posted(
+                status=response.status_code,
+                latency=time.monotonic() - started,
+                answer=answer.decode("utf-8", errors="replace"),
+            )
+        except requests.exceptions.SSLError as exc:
+            raise _unreachable(f"TLS error talking to {host}: {exc}.") from exc
+        except requests.exceptions.ReadTimeout as exc:
+            raise OcrError(
+                "timeout", f"{url} did not answer within {timeout:g} s.", field="url"
+            ) from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
+            last = exc
+        except requests.exceptions.RequestException as exc:
+            raise _unreachable(f"Cannot send to {url}: {exc}.") from exc
+        finally:
+            session.close()
+    if last is None:
+        raise OcrError("timeout", f"{url} did not answer within {timeout:g} s.", field="url")
+    raise _unreachable(f"Cannot connect to {host} port {port}: {_short(last)}.") from last

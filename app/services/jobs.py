@@ -36,13 +36,15 @@ class JobRequest:
     ``data``: the document's bytes; ``filename``: the name it was sent with;
     ``options``: :class:`~app.pipeline.options.JobOptions` (engine, languages,
     modes, pages, preprocessing); ``metadata``: the caller's JSON object, stored
-    and returned as given.
+    and returned as given; ``callback_url``: where the job's end is sent as a signed
+    webhook (checked by ``services.webhooks.check_callback``).
     """
 
     data: bytes
     filename: str
     options: JobOptions
     metadata: dict[str, Any] = field(default_factory=dict)
+    callback_url: str = ""
 
 
 def job_options(job: Job) -> JobOptions:
@@ -116,6 +118,7 @@ def job_checked(*, owner: Any, request: JobRequest, batch: Any = None) -> Job:
         languages=options.languages_joined,
         options=options.stored(),
         metadata=request.metadata,
+        callback_url=request.callback_url,
         page_count=page_count,
     )
 
