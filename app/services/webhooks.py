@@ -60,7 +60,7 @@ MAX_ENDPOINTS_PER_USER = 20
 #: How long a claimed attempt owns its delivery (seconds): past it, another may try.
 LEASE_SECONDS = 60
 #: Longest countdown given to Celery (seconds); longer waits wake up and sleep again,
-#: staying under the Redis transport's visibility timeout (1 h).
+#: staying under the broker's visibility timeout (``OCR_BROKER_VISIBILITY_TIMEOUT``).
 _MAX_COUNTDOWN = 600
 #: Characters of a receiver's answer (or of the error) kept in the delivery log.
 ANSWER_CHARS = 500
