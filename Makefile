@@ -43,7 +43,7 @@ $(RUNTIME_STAMP): requirements.txt
 	  || $(PIP) install --force-reinstall --no-deps --no-binary tesserocr tesserocr==2.13.0
 	@touch $@
 
-$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt clients/python/pyproject.toml
 	@echo "Installing development requirements (requirements-dev.txt: pytest, ruff, selenium, moto, hadolint...) into $(VENV) ..."
 	$(PIP) install -r requirements-dev.txt
 	@touch $@

@@ -305,6 +305,8 @@ class OcrUploadSerializer(OcrRequestSerializer):
             # engine accepts none).
             "filename": "",
             "service": "",
+            # Empty: no callback (one needs a webhook endpoint of yours to sign it).
+            "callback_url": "",
             "metadata": '{"ref": "invoice-42"}',
         }
         form_fields = True

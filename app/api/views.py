@@ -264,7 +264,10 @@ class OcrDetailView(APIView):
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = selectors.job_get(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job, context={"request": request}).data)
+        response = Response(JobSerializer(job, context={"request": request}).data)
+        if not job.is_finished:
+            response["Retry-After"] = "1"  # when it is worth polling again (seconds)
+        return response
 
     @extend_schema(
         operation_id="ocr_destroy",
