@@ -23,7 +23,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -92,14 +91,13 @@ class BatchListView(generics.ListAPIView):
 
     serializer_class = BatchListSerializer
     parser_classes = [parsers.MultiPartParser, parsers.BatchJSONParser]
-    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+    filter_backends = [DjangoFilterBackend, NullsLastOrderingFilter]
     filterset_class = BatchFilter
-    search_fields = ["jobs__filename"]
     ordering_fields = ["created_at", "status", "job_count"]
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return selectors.batches_visible_to(self.request.user).distinct()
+        return selectors.batches_visible_to(self.request.user)
 
     @extend_schema(
         operation_id="batches_list",

@@ -68,13 +68,24 @@ class NullsLastOrderingFilter(OrderingFilter):
 
 
 class BatchFilter(django_filters.FilterSet):
-    """``GET /api/batches/``: status, engine and a creation date range, as history."""
+    """``GET /api/batches/``: status, engine, a creation date range, as history, and
+    ``search`` in the names of a batch's documents."""
 
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     engine = django_filters.CharFilter()
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Batches with a document whose name contains this."
+    )
 
     class Meta:
         model = Batch
-        fields = ["status", "engine", "created_after", "created_before"]
+        fields = ["status", "engine", "created_after", "created_before", "search"]
+
+    def filter_search(self, queryset, name, value):
+        # A subquery, not a join: a join on the jobs would multiply the per-batch counts.
+        if not value:
+            return queryset
+        matching = Job.objects.filter(filename__icontains=value).values("batch_id")
+        return queryset.filter(pk__in=matching)

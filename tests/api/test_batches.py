@@ -92,6 +92,11 @@ def test_a_json_batch_is_stored_whole_queued_by_window_and_ends_done(
     assert {j["batch"] for j in history["results"]} == {body["id"]}
     listed = auth_client.get("/api/batches/", {"status": "done"}).json()["results"]
     assert [b["id"] for b in listed] == [body["id"]] and "jobs" not in listed[0]
+    # Searching the documents' names finds the batch, its counts not multiplied.
+    found = auth_client.get("/api/batches/", {"search": "a"}).json()["results"]
+    assert [b["id"] for b in found] == [body["id"]]
+    assert found[0]["counts"]["done"] == 5 and found[0]["page_count"] == 5
+    assert auth_client.get("/api/batches/", {"search": "zulu"}).json()["results"] == []
 
 
 @pytest.mark.django_db
