@@ -74,6 +74,20 @@ def export_links(job_id: Any) -> list[dict[str, str]]:
     ]
 
 
+def batch_export_links(batch_id: Any) -> list[dict[str, str]]:
+    """One zip download per format (``/api/batches/{id}/export/?format=...``): name,
+    title, extension and url, in the order of ``EXPORT_FORMATS``."""
+    return [
+        {
+            "name": fmt.name,
+            "title": fmt.title,
+            "extension": fmt.extension,
+            "url": f"/api/batches/{batch_id}/export/?format={fmt.name}",
+        }
+        for fmt in EXPORT_FORMATS.values()
+    ]
+
+
 def human_duration(seconds: float | None) -> str:
     """``"0.8 s"``, ``"12 s"``, ``"3 min 5 s"``; empty for None."""
     if seconds is None:

@@ -1,4 +1,5 @@
-"""Forms of the browser pages: registration, the history filters, "Run again", API keys."""
+"""Forms of the browser pages: registration, the history and batch filters, "Run again",
+API keys."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from app.models import Job, JobStatus
+from app.models import Batch, Job, JobStatus
 
 
 class RegisterForm(UserCreationForm):
@@ -59,6 +60,50 @@ class HistoryFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         """Whether any filter is set (the empty state says "no match" instead of "no jobs")."""
+        return self.is_valid() and any(self.cleaned_data.values())
+
+
+class BatchFilterForm(forms.Form):
+    """The batch list's filters: a document's name, the batch's status, a creation date
+    range (inclusive), as history's."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *JobStatus.choices], label="Status"
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def apply(self, batches: QuerySet[Batch]) -> QuerySet[Batch]:
+        """``batches`` narrowed by the valid filters (all of them if none are valid).
+
+        The name search goes through a subquery of jobs, so the batches' annotated
+        counts (``selectors.batches_visible_to``) are not multiplied by a join.
+        """
+        if not self.is_valid():
+            return batches
+        data = self.cleaned_data
+        if data.get("q"):
+            named = Job.objects.filter(batch__isnull=False, filename__icontains=data["q"])
+            batches = batches.filter(pk__in=named.values("batch_id"))
+        if data.get("status"):
+            batches = batches.filter(status=data["status"])
+        zone = timezone.get_current_timezone()
+        if data.get("date_from"):
+            start = datetime.combine(data["date_from"], time.min, tzinfo=zone)
+            batches = batches.filter(created_at__gte=start)
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
+            batches = batches.filter(created_at__lt=end)
+        return batches
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether any filter is set."""
         return self.is_valid() and any(self.cleaned_data.values())
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from app.web import keys, views
+from app.web import batches, keys, views
 
 urlpatterns = [
     path("", views.upload, name="web-upload"),
@@ -11,6 +11,10 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="web-job-delete"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="web-job-cancel"),
     path("jobs/<uuid:job_id>/rerun/", views.job_rerun, name="web-job-rerun"),
+    path("batches/", batches.batches_index, name="web-batches"),
+    path("batches/<uuid:batch_id>/", batches.batch_detail, name="web-batch"),
+    path("batches/<uuid:batch_id>/cancel/", batches.batch_cancel, name="web-batch-cancel"),
+    path("batches/<uuid:batch_id>/delete/", batches.batch_delete, name="web-batch-delete"),
     path("keys/", keys.keys, name="web-keys"),
     path("keys/<uuid:key_id>/revoke/", keys.key_revoke, name="web-key-revoke"),
 ]

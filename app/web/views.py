@@ -28,7 +28,7 @@ from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
 from app.throttles import LoginForm, answer_429_when_throttled
-from app.web import display
+from app.web import batches, display
 from app.web.forms import HistoryFilterForm, RegisterForm, rerun_request
 
 HISTORY_PAGE_SIZE = 20
@@ -83,6 +83,13 @@ def upload(request: HttpRequest) -> HttpResponse:
             "default_engine": settings.OCR_DEFAULT_ENGINE,
             "default_languages": settings.OCR_DEFAULT_LANGUAGES.split("+"),
             "max_upload_bytes": settings.OCR_MAX_UPLOAD_BYTES,
+            # Two or more files go as one batch, which needs a signed-in owner.
+            "batch_limits": {
+                "items": settings.OCR_MAX_BATCH_ITEMS,
+                "bytes": settings.OCR_MAX_BATCH_BYTES,
+            }
+            if request.user.is_authenticated
+            else None,
             "error_messages": display.ERROR_MESSAGES,
         },
     )
@@ -117,6 +124,7 @@ def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
             "can_delete": request.user.is_authenticated,
             "can_cancel": not job.is_finished,
             "rerun": _rerun_choices(job) if job.is_finished else None,
+            "batch": job.batch if job.batch_id and request.user.is_authenticated else None,
         },
     )
 
@@ -159,11 +167,18 @@ def _neighbour(pages: list[Any], page: Any, step: int) -> Any:
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's jobs: search, filters by status and date, pagination."""
+    """The signed-in user's jobs: search, filters by status and date, pagination.
+
+    ``?view=batches`` shows the user's batches instead (``batches.batch_list``); a job
+    that belongs to a batch links to it.
+    """
+    if request.GET.get("view") == "batches":
+        return batches.batch_list(request)
     form = HistoryFilterForm(request.GET or None)
     jobs = selectors.jobs_visible_to(request.user).filter(owner=request.user)
     jobs = form.apply(jobs) if form.is_bound else jobs
-    paginator = Paginator(jobs.defer("text", "result", "options", "metadata"), HISTORY_PAGE_SIZE)
+    jobs = jobs.select_related("batch").defer("text", "result", "options", "metadata")
+    paginator = Paginator(jobs, HISTORY_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -185,6 +200,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "query": query.urlencode(),
             "filtered": form.is_bound and form.is_filtered,
+            "tab": "jobs",
         },
     )
 

@@ -1,6 +1,8 @@
 /* Upload page: stage files (drop or pick), send each to POST /api/ocr/ with the
  * session cookie and CSRF token, then poll GET /api/ocr/{id}/ and show live
- * progress and errors next to each file. No dependencies. */
+ * progress and errors next to each file. Two or more files sent together by a
+ * signed-in user go as one batch (POST /api/batches/, polled at
+ * GET /api/batches/{id}/), shown as a group of the same rows. No dependencies. */
 (function () {
   "use strict";
 
@@ -18,7 +20,11 @@
   const errorWords = JSON.parse(document.getElementById("error-messages").textContent);
   const maxBytes = Number(form.dataset.maxBytes || 0);
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // {items, bytes} when batches may be sent (signed in); null sends every file alone.
+  const batchLimits = JSON.parse(document.getElementById("batch-limits").textContent);
+  const batchUrl = form.dataset.batchUrl;
   const PARALLEL = 3;
+  const FINISHED = ["done", "failed", "canceled"];
 
   let staged = []; // {file, row}
   let active = 0;
@@ -75,7 +81,8 @@
     const n = staged.length;
     submit.disabled = n === 0;
     summary.textContent = n
-      ? n + " file" + (n > 1 ? "s" : "") + " ready · " + humanSize(staged.reduce((s, x) => s + x.file.size, 0))
+      ? n + " file" + (n > 1 ? "s" : "") + " ready · " + humanSize(staged.reduce((s, x) => s + x.file.size, 0)) +
+        (n > 1 && batchLimits ? " · sent together as one batch" : "")
       : "No files chosen yet.";
     submit.textContent = n > 1 ? "Recognise text in " + n + " files" : "Recognise text";
   }
@@ -105,18 +112,24 @@
     preview.hidden = true;
     main.append(head, progress, status, error, preview);
     const actions = el("div", "file-actions");
+    row.append(icon, main, actions);
+    row._parts = { progress, bar: progress.firstChild, status, error, preview, actions };
+    row._file = file;
+    actions.append(removeButton(row));
+    return row;
+  }
+
+  /* "Remove": takes the file off the list (and out of what the next send takes). */
+  function removeButton(row) {
     const remove = el("button", "btn btn-ghost btn-sm remove", "Remove");
     remove.type = "button";
-    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.setAttribute("aria-label", "Remove " + row._file.name);
     remove.addEventListener("click", () => {
       staged = staged.filter((s) => s.row !== row);
       row.remove();
       updateSummary();
     });
-    actions.append(remove);
-    row.append(icon, main, actions);
-    row._parts = { progress, bar: progress.firstChild, status, error, preview, actions };
-    return row;
+    return remove;
   }
 
   function addFiles(files) {
@@ -175,6 +188,11 @@
       if (state === "done") p.bar.style.width = "100%";
       p.progress.setAttribute("aria-valuenow", state === "done" ? "100" : p.progress.getAttribute("aria-valuenow"));
     }
+  }
+
+  function hideError(row) {
+    row._parts.error.hidden = true;
+    row._parts.error.replaceChildren();
   }
 
   function showError(row, code, message) {
@@ -350,21 +368,398 @@
     });
   }
 
+  /* ---- batches: checks before sending ------------------------------- */
+  const EXTENSIONS = ["pdf", "png", "apng", "jpg", "jpeg", "jpe", "jfif", "tif", "tiff", "bmp", "dib", "gif", "webp"];
+
+  function startsWith(bytes, signature, at) {
+    const from = at || 0;
+    return signature.every((b, i) => b === null || bytes[from + i] === b);
+  }
+
+  function ascii(text) {
+    return Array.from(text).map((c) => c.charCodeAt(0));
+  }
+
+  /* Whether the first bytes are of a type the server reads (it sniffs the same way). */
+  function knownContent(bytes) {
+    if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47])) return true; // PNG
+    if (startsWith(bytes, [0xff, 0xd8, 0xff])) return true; // JPEG
+    if (startsWith(bytes, ascii("GIF8"))) return true;
+    if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return true; // TIFF
+    if (startsWith(bytes, ascii("BM"))) return true;
+    if (startsWith(bytes, ascii("RIFF")) && startsWith(bytes, ascii("WEBP"), 8)) return true;
+    const pdf = ascii("%PDF");
+    for (let i = 0; i + 4 <= bytes.length; i++) if (startsWith(bytes, pdf, i)) return true;
+    return false;
+  }
+
+  /* The checks a single upload gets from the server, made here for each file of a
+   * batch so one bad file does not refuse the others: size, empty, type. Resolves
+   * to null or {code, message}. */
+  function fileProblem(file) {
+    if (maxBytes && file.size > maxBytes) {
+      return Promise.resolve({ code: "file_too_large", message: "The file is " + humanSize(file.size) + "; the limit is " + humanSize(maxBytes) + "." });
+    }
+    if (file.size === 0) return Promise.resolve({ code: "invalid_image", message: "The file is empty." });
+    const ext = ((file.name.match(/\.([a-z0-9]+)$/i) || [])[1] || "").toLowerCase();
+    return file.slice(0, 1024).arrayBuffer().then(
+      (buffer) => {
+        if (knownContent(new Uint8Array(buffer)) || EXTENSIONS.includes(ext)) return null;
+        return { code: "unsupported_format", message: "" };
+      },
+      () => ({ code: "invalid_image", message: "The file could not be read." })
+    );
+  }
+
+  /* Files in sending order, cut into batches within the server's limits. */
+  function chunks(items) {
+    const out = [];
+    let current = [];
+    let bytes = 0;
+    items.forEach((item) => {
+      if (current.length && (current.length >= batchLimits.items || bytes + item.file.size > batchLimits.bytes)) {
+        out.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(item);
+      bytes += item.file.size;
+    });
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  /* A row that was not sent: failed with the reason, and a Remove button. */
+  function refuseRow(row, text, code, message) {
+    setState(row, "failed", text);
+    showError(row, code, message);
+    row._parts.actions.replaceChildren(removeButton(row));
+  }
+
+  /* A row back in the staged list (sent again by the next "Recognise text"). */
+  function restage(item, note) {
+    const row = item.row;
+    setState(row, "staged", note, 0);
+    row._parts.actions.replaceChildren(removeButton(row));
+    staged.push(item);
+  }
+
+  /* ---- batches: the group in the queue -------------------------------- */
+  function makeGroup(items) {
+    const group = el("li", "batch-group");
+    group.dataset.state = "uploading";
+    const head = el("div", "batch-head");
+    const main = el("div", "file-main");
+    const title = el("div", "file-head");
+    const name = el("span", "file-name batch-title", "Batch of " + items.length + " files");
+    title.append(name, el("span", "file-size", humanSize(items.reduce((s, x) => s + x.file.size, 0))));
+    const progress = el("div", "progress");
+    progress.setAttribute("role", "progressbar");
+    progress.setAttribute("aria-label", "Progress of the batch of " + items.length + " files");
+    progress.setAttribute("aria-valuemin", "0");
+    progress.setAttribute("aria-valuemax", "100");
+    progress.setAttribute("aria-valuenow", "0");
+    progress.append(el("span", "bar"));
+    const status = el("p", "file-status batch-status", "Waiting to upload…");
+    status.setAttribute("aria-live", "polite");
+    main.append(title, progress, status);
+    const actions = el("div", "file-actions");
+    head.append(main, actions);
+    const files = el("ul", "file-list batch-files");
+    files.setAttribute("aria-label", "Files of the batch");
+    group.append(head, files);
+    group._parts = { progress, bar: progress.firstChild, status, actions, files };
+    list.insertBefore(group, items[0].row);
+    items.forEach((item) => files.append(item.row));
+    return group;
+  }
+
+  function setGroup(group, state, text, fraction) {
+    const p = group._parts;
+    group.dataset.state = state;
+    p.status.textContent = text;
+    if (fraction !== undefined) {
+      const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+      p.bar.style.width = pct + "%";
+      p.progress.setAttribute("aria-valuenow", String(pct));
+    }
+  }
+
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function describeGroup(group, batch) {
+    const counts = batch.counts || {};
+    const ended = (counts.done || 0) + (counts.failed || 0) + (counts.canceled || 0);
+    const pages = batch.page_count || 0;
+    const done = batch.pages_done || 0;
+    const fraction = 0.3 + 0.7 * (pages ? done / pages : ended / Math.max(1, batch.job_count));
+    const files = plural(batch.job_count, "file");
+    if (batch.status === "pending") {
+      setGroup(group, "pending", "Queued · waiting for a worker · 0 of " + files + " ended", 0.3);
+    } else if (batch.status === "processing") {
+      setGroup(group, "processing", "Recognising · " + done + " of " + plural(pages, "page") + " · " + ended + " of " + files + " ended", fraction);
+    } else if (batch.status === "done") {
+      setGroup(group, "done", "Done · " + files + " · " + plural(pages, "page"), 1);
+    } else if (batch.status === "failed") {
+      setGroup(group, "failed", "Ended · " + counts.failed + " of " + files + " failed", 1);
+    } else if (batch.status === "canceled") {
+      setGroup(group, "canceled", "Canceled · " + (counts.done || 0) + " of " + files + " done", fraction);
+    }
+    if (FINISHED.includes(batch.status)) {
+      const cancel = group._parts.actions.querySelector(".cancel");
+      if (cancel) cancel.remove();
+    }
+  }
+
+  /* Which row is which job: the answer lists the jobs in the order sent; a name the
+   * server kept matches first, the order decides the rest. */
+  function pairRows(items, jobs) {
+    const byName = new Map();
+    items.forEach((item) => {
+      const list = byName.get(item.file.name) || [];
+      list.push(item.row);
+      byName.set(item.file.name, list);
+    });
+    const used = new Set();
+    const pairs = new Map();
+    const left = [];
+    jobs.forEach((job) => {
+      const rows = byName.get(job.filename) || [];
+      const row = rows.shift();
+      if (row) {
+        pairs.set(job.id, row);
+        used.add(row);
+      } else {
+        left.push(job);
+      }
+    });
+    const free = items.map((item) => item.row).filter((row) => !used.has(row));
+    left.forEach((job, i) => {
+      if (free[i]) pairs.set(job.id, free[i]);
+    });
+    return pairs;
+  }
+
+  function groupActions(group, batch) {
+    const actions = group._parts.actions;
+    actions.replaceChildren();
+    const open = el("a", "btn btn-sm btn-primary", "Open batch");
+    open.href = "/batches/" + batch.id + "/";
+    open.setAttribute("aria-label", "Open the batch of " + batch.job_count + " files");
+    actions.append(open);
+    if (!FINISHED.includes(batch.status)) {
+      const button = el("button", "btn btn-ghost btn-sm cancel", "Cancel batch");
+      button.type = "button";
+      button.addEventListener("click", () => {
+        button.disabled = true;
+        fetch("/api/batches/" + batch.id + "/cancel/", {
+          method: "POST",
+          headers: { Accept: "application/json", "X-CSRFToken": csrf },
+          credentials: "same-origin",
+        })
+          .then((r) => r.json().then((b) => ({ ok: r.ok, body: b })))
+          .then(({ ok, body }) => {
+            if (ok) {
+              group._canceled = body;
+              showBatch(group, body);
+            }
+            button.remove(); // or already ended: the next poll shows how
+          })
+          .catch(() => {
+            button.disabled = false;
+          });
+      });
+      actions.append(button);
+    }
+  }
+
+  /* A job of the batch as the batch lists it (no text): a done one is read once
+   * more in full for its text preview and duration. An ended job's row is drawn
+   * once (its buttons are not made again under the user's pointer). */
+  function describeBatchJob(row, job) {
+    if (row._final) return;
+    if (row._canceled && !FINISHED.includes(job.status)) job = row._canceled;
+    if (job.status !== "done") {
+      describe(row, job);
+      row._final = FINISHED.includes(job.status); // an ended job is drawn once
+      return;
+    }
+    row._final = true;
+    const pages = job.page_count || 0;
+    setState(row, "done", "Done · " + plural(pages, "page"));
+    setActions(row, job);
+    fetch("/api/ocr/" + job.id + "/", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((detail) => {
+        if (detail && detail.status === "done") describe(row, detail);
+      })
+      .catch(() => {});
+  }
+
+  function showBatch(group, batch) {
+    describeGroup(group, batch);
+    (batch.jobs || []).forEach((job) => {
+      const row = group._rows.get(job.id);
+      if (row) describeBatchJob(row, job);
+    });
+  }
+
+  function trackBatch(group, batch) {
+    let delay = 500;
+    function tick(current) {
+      if (group._canceled && !FINISHED.includes(current.status)) current = group._canceled;
+      showBatch(group, current);
+      if (FINISHED.includes(current.status)) return;
+      setTimeout(() => {
+        fetch("/api/batches/" + current.id + "/", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then((r) => r.json().then((b) => ({ ok: r.ok, body: b })))
+          .then(({ ok, body }) => {
+            if (!ok) {
+              const error = (body && body.error) || {};
+              setGroup(group, "failed", "Status unavailable: " + (error.message || errorWords[error.code] || "the server did not answer."));
+              return;
+            }
+            delay = Math.min(delay * 1.25, current.job_count > 200 ? 6000 : 2000);
+            tick(body);
+          })
+          .catch(() => {
+            delay = Math.min(delay * 2, 5000);
+            tick(current);
+          });
+      }, delay);
+    }
+    tick(batch);
+  }
+
+  /* The batch was refused (nothing stored): its rows go back to the list, the file
+   * at fault (error.field "image[i]") marked with the reason, the others ready to
+   * be sent again. */
+  function batchRefused(group, items, code, message, field) {
+    const match = /^image\[(\d+)\]$/.exec(field || "");
+    const culprit = match ? items[Number(match[1])] : null;
+    items.forEach((item) => {
+      list.insertBefore(item.row, group);
+      if (item === culprit) {
+        refuseRow(item.row, "Not accepted", code, message);
+      } else if (culprit) {
+        hideError(item.row);
+        restage(item, "Not sent: " + culprit.file.name + " was refused. Ready to send again.");
+      } else {
+        restage(item, "Not sent with the batch. Ready to send again.");
+        showError(item.row, code, message);
+      }
+    });
+    group.remove();
+    updateSummary();
+  }
+
+  function sendBatch(group, items) {
+    const data = new FormData();
+    items.forEach((item) => data.append("image", item.file, item.file.name));
+    data.append("engine", items[0].engine);
+    if (items[0].languages.length) data.append("languages", items[0].languages.join("+"));
+    items.forEach((item) => {
+      item.row._parts.actions.replaceChildren();
+      hideError(item.row);
+      setState(item.row, "uploading", "Uploading with the batch…", 0);
+    });
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", batchUrl);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", (e) => {
+        if (!e.lengthComputable) return;
+        const pct = e.loaded / e.total;
+        const text = "Uploading… " + Math.round(pct * 100) + "%";
+        setGroup(group, "uploading", text, pct * 0.3);
+        items.forEach((item) => setState(item.row, "uploading", text, pct * 0.3));
+      });
+      xhr.addEventListener("load", () => {
+        let body = null;
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch (err) {
+          body = null;
+        }
+        if (xhr.status >= 200 && xhr.status < 300 && body && body.jobs) {
+          group.dataset.batchId = body.id;
+          group._rows = pairRows(items, body.jobs);
+          group._rows.forEach((row, jobId) => {
+            const job = body.jobs.find((j) => j.id === jobId);
+            setActions(row, job);
+          });
+          groupActions(group, body);
+          trackBatch(group, body);
+        } else {
+          const error = (body && body.error) || {};
+          const code = error.code || (xhr.status === 403 ? "not_authenticated" : xhr.status === 413 ? "file_too_large" : "internal_error");
+          batchRefused(group, items, code, error.message || "", error.field);
+        }
+        resolve();
+      });
+      xhr.addEventListener("error", () => {
+        batchRefused(group, items, "", "The connection to the server was lost; nothing was stored.", "");
+        resolve();
+      });
+      setGroup(group, "uploading", "Uploading… 0%", 0);
+      xhr.send(data);
+    });
+  }
+
+  function sendAlone(item) {
+    item.row._parts.actions.replaceChildren();
+    hideError(item.row);
+    setState(item.row, "queued", "Waiting to upload…", 0);
+    waiting.push(item);
+  }
+
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!staged.length) return;
     const languages = chosenLanguages();
     const engine = engineSelect.value;
-    staged.forEach((item) => {
+    const items = staged;
+    staged = [];
+    items.forEach((item) => {
       item.engine = engine;
       item.languages = languages;
-      item.row._parts.actions.replaceChildren();
-      setState(item.row, "queued", "Waiting to upload…", 0);
-      waiting.push(item);
     });
-    staged = [];
     updateSummary();
-    pump();
+    if (items.length < 2 || !batchLimits) {
+      items.forEach(sendAlone);
+      pump();
+      return;
+    }
+    // Two or more: check each file as the server would, then send the rest as batches.
+    submit.disabled = true;
+    items.forEach((item) => {
+      item.row._parts.actions.replaceChildren();
+      setState(item.row, "queued", "Checking…", 0);
+    });
+    Promise.all(items.map((item) => fileProblem(item.file))).then((problems) => {
+      const good = [];
+      items.forEach((item, i) => {
+        if (problems[i]) {
+          refuseRow(item.row, "Not uploaded", problems[i].code, problems[i].message);
+        } else {
+          good.push(item);
+        }
+      });
+      updateSummary();
+      let chain = Promise.resolve();
+      chunks(good).forEach((chunk) => {
+        if (chunk.length === 1) {
+          sendAlone(chunk[0]);
+          pump();
+        } else {
+          const group = makeGroup(chunk);
+          chain = chain.then(() => sendBatch(group, chunk));
+        }
+      });
+    });
   });
 
   updateSummary();

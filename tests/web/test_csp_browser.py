@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.models import Batch
 from tests.factories import PASSWORD, UserFactory
 from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
 
@@ -83,6 +84,9 @@ def test_pages_run_under_the_policy_without_violations(chromium, live_server, ma
     staff = UserFactory(username="csp.admin", is_staff=True, is_superuser=True)
     job = make_job(staff, filename="csp.png")
     pending = make_job(staff, filename="waiting.png", status="pending")
+    batch = Batch.objects.create(owner=staff, job_count=1)
+    pending.batch = batch
+    pending.save(update_fields=["batch"])
 
     driver.get(base + "/accounts/login/")
     assert driver.execute_script("return 1") == 1
@@ -98,6 +102,8 @@ def test_pages_run_under_the_policy_without_violations(chromium, live_server, ma
         ("/keys/", "the API keys form", "#id_name"),
         (f"/jobs/{job.id}/", "the word boxes", "rect.word"),
         (f"/jobs/{pending.id}/", "the progress bar", "#job-progress .bar"),
+        ("/history/?view=batches", "the batch list", "tr.batch-row"),
+        (f"/batches/{batch.id}/", "the batch's progress bar", "#batch-progress .bar"),
         ("/admin/", "the admin index", "#content-main"),
         ("/admin/ocr/job/", "the admin job list", "#result_list"),
         ("/admin/ocr/apikey/", "the admin API key list", "#changelist"),
