@@ -32,6 +32,7 @@ from app.api import parsers
 from app.api.filters import BatchFilter, NullsLastOrderingFilter
 from app.api.negotiation import DownloadNegotiation
 from app.api.serializers import (
+    BatchJsonSerializer,
     BatchListSerializer,
     BatchRequestSerializer,
     BatchSerializer,
@@ -112,7 +113,7 @@ class BatchListView(generics.ListAPIView):
         operation_id="batches_create",
         summary="Submit many documents as one batch",
         request={
-            "application/json": BatchRequestSerializer,
+            "application/json": BatchJsonSerializer,
             "multipart/form-data": {
                 "type": "object",
                 "properties": {

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from app import selectors, services
+from app.api import parsers
 from app.api.serializers import ApiKeyCreatedSerializer, ApiKeySerializer, ErrorSerializer
 from app.models import ApiKey
 
@@ -45,6 +46,7 @@ class KeyListView(generics.ListAPIView):
 
     serializer_class = ApiKeySerializer
     permission_classes = [SignedInToMake]
+    parser_classes = [parsers.JSONParser]
     filter_backends: list = []
 
     def get_queryset(self):

@@ -8,7 +8,8 @@ answer any operation with an error in the API's shape (``app.api.errors``):
 - 401 where callers are authenticated (a bad or expired bearer token), and on the
   JWT endpoints (wrong credentials, invalid token);
 - 403 on unsafe methods of views that accept a session cookie (CSRF check);
-- 404 where the path names an object;
+- 404 where the path names an object, and on paginated lists (a page past the last,
+  with 400 for a bad ``page``/``page_size``);
 - 406 when the ``Accept`` header excludes JSON (not on file downloads);
 - 429 where a throttle applies.
 
@@ -60,7 +61,10 @@ class ApiAutoSchema(AutoSchema):
             isinstance(a, SessionAuthentication) for a in authenticators
         ):
             codes.append(403)
-        if "{" in self.path:
+        paginated = self.method == "GET" and getattr(view, "pagination_class", None)
+        if paginated and hasattr(view, "list"):
+            codes += [400, 404]  # a bad page_size; a page past the last
+        elif "{" in self.path:
             codes.append(404)
         if view.get_throttles():
             codes.append(429)
@@ -129,6 +133,30 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict[str, Any]]]]] = {
     },
     "api_history_list": {
         "200": {"GetJob": ("ocr_retrieve", {"job_id": "$response.body#/results/0/id"})}
+    },
+    "batches_create": {
+        "202": {
+            "GetBatch": ("batches_retrieve", {"batch_id": "$response.body#/id"}),
+            "ExportBatch": ("batches_export", {"batch_id": "$response.body#/id"}),
+            "CancelBatch": ("batches_cancel", {"batch_id": "$response.body#/id"}),
+            "DeleteBatch": ("batches_destroy", {"batch_id": "$response.body#/id"}),
+            "GetFirstJob": ("ocr_retrieve", {"job_id": "$response.body#/jobs/0/id"}),
+        }
+    },
+    "keys_create": {
+        "201": {
+            "GetKey": ("keys_retrieve", {"key_id": "$response.body#/id"}),
+            "RevokeKey": ("keys_revoke", {"key_id": "$response.body#/id"}),
+        }
+    },
+    "webhooks_create": {
+        "201": {
+            "GetEndpoint": ("webhooks_retrieve", {"endpoint_id": "$response.body#/id"}),
+            "ChangeEndpoint": ("webhooks_partial_update", {"endpoint_id": "$response.body#/id"}),
+            "Deliveries": ("webhooks_deliveries", {"endpoint_id": "$response.body#/id"}),
+            "TestEvent": ("webhooks_test", {"endpoint_id": "$response.body#/id"}),
+            "DeleteEndpoint": ("webhooks_destroy", {"endpoint_id": "$response.body#/id"}),
+        }
     },
 }
 

@@ -94,6 +94,29 @@ _JSON_TYPES: tuple[tuple[type, str, Any], ...] = (
 )
 
 
+class JsonTypesMixin:
+    """A JSON body's values must have the JSON types the schema gives (``"enabled":
+    "false"`` or ``"name": 1`` are refused, not converted)."""
+
+    _MORE_TYPES: tuple[tuple[type, str, Any], ...] = (
+        (serializers.ListField, "a list", lambda v: isinstance(v, list)),
+        (serializers.DateTimeField, "a date-time string", lambda v: isinstance(v, str)),
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = self.fields.get(name)  # type: ignore[attr-defined]
+                if field is None or value is None or field.read_only:
+                    continue
+                for field_class, label, accepts in self._MORE_TYPES + _JSON_TYPES:
+                    if isinstance(field, field_class):
+                        if not accepts(value):
+                            raise serializers.ValidationError({name: [f"Must be {label}."]})
+                        break
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
 class OcrRequestSerializer(serializers.Serializer):
     """``POST /api/ocr/``: exactly one of ``image``, ``image_base64``, ``image_url``."""
 
@@ -556,7 +579,7 @@ class HealthSerializer(serializers.Serializer):
 # API keys
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(JsonTypesMixin, serializers.ModelSerializer):
     """An API key as its owner sees it: never the key itself, which only the answer to
     ``POST /api/keys/`` carries (:class:`ApiKeyCreatedSerializer`)."""
 
@@ -574,7 +597,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         help_text="When the key stops working (ISO 8601, in the future); null: never.",
     )
     last_used_at = serializers.DateTimeField(
-        read_only=True, help_text="Last request made with it (to the minute)."
+        read_only=True, allow_null=True, help_text="Last request made with it (to the minute)."
     )
     expired = serializers.BooleanField(source="has_expired", read_only=True)
 
@@ -674,6 +697,18 @@ class BatchRequestSerializer(OcrRequestSerializer):
         return attrs
 
 
+class BatchJsonSerializer(BatchRequestSerializer):
+    """``POST /api/batches/`` as ``application/json`` (documentation): ``items`` required."""
+
+    items = BatchItemSerializer(
+        many=True,
+        min_length=1,
+        max_length=settings.OCR_MAX_BATCH_ITEMS,
+        help_text="The documents: each `image_base64` or `image_url`, optional `filename` "
+        "and `metadata`.",
+    )
+
+
 class BatchJobSerializer(serializers.ModelSerializer):
     """A job as its batch lists it (no text, no result)."""
 
@@ -719,6 +754,9 @@ class BatchListSerializer(serializers.ModelSerializer):
     """A batch as listed: status, counts of its jobs by status, pages done of total."""
 
     url = serializers.SerializerMethodField(help_text="Status URL of the batch.")
+    callback_url = serializers.SerializerMethodField(
+        help_text="Where `batch.done` is sent, or null."
+    )
     counts = serializers.SerializerMethodField()
     page_count = serializers.IntegerField(source="n_pages", read_only=True)
     pages_done = serializers.IntegerField(source="n_pages_done", read_only=True)
@@ -751,6 +789,10 @@ class BatchListSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_callback_url(self, batch: Batch) -> str | None:
+        return batch.callback_url or None
+
     @extend_schema_field(BatchCountsSerializer)
     def get_counts(self, batch: Batch) -> dict[str, int]:
         return {status: getattr(batch, f"n_{status}", 0) for status in JobStatus.values}
@@ -779,7 +821,7 @@ class BatchSerializer(BatchListSerializer):
 # Webhooks
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(JsonTypesMixin, serializers.ModelSerializer):
     """A webhook endpoint as its owner sees it (the secret only when it is made)."""
 
     id = serializers.UUIDField(source="uid", read_only=True)
@@ -788,6 +830,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=list(WEBHOOK_EVENTS)),
         required=False,
         allow_empty=False,
+        min_length=1,
         help_text="Event types to send (default: all).",
     )
     enabled = serializers.BooleanField(required=False, default=True)

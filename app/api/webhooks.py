@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from app import selectors
+from app.api import parsers
 from app.api.serializers import (
     ErrorSerializer,
     WebhookDeliverySerializer,
@@ -31,6 +32,7 @@ class WebhookListView(generics.ListAPIView):
     """The caller's webhook endpoints; ``POST`` adds one (its secret shown once)."""
 
     serializer_class = WebhookEndpointSerializer
+    parser_classes = [parsers.JSONParser]
     filter_backends: list = []
 
     def get_queryset(self):
@@ -79,6 +81,7 @@ class WebhookDetailView(generics.GenericAPIView):
     with its delivery log."""
 
     serializer_class = WebhookEndpointSerializer
+    parser_classes = [parsers.JSONParser]
 
     @extend_schema(
         operation_id="webhooks_retrieve",

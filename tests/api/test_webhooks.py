@@ -96,7 +96,9 @@ def test_an_endpoint_gets_a_secret_once_and_can_be_changed_and_removed(auth_clie
     listed = auth_client.get("/api/webhooks/").json()["results"]
     assert [e["id"] for e in listed] == [made["id"]] and "secret" not in listed[0]
     url = f"/api/webhooks/{made['id']}/"
-    changed = auth_client.patch(url, {"events": ["batch.done", "job.failed"], "enabled": False})
+    changed = auth_client.patch(
+        url, {"events": ["batch.done", "job.failed"], "enabled": False}, format="json"
+    )
     assert changed.json()["events"] == ["job.failed", "batch.done"]
     assert changed.json()["enabled"] is False
     assert "secret" not in auth_client.get(url).json()
