@@ -74,13 +74,19 @@ max_body() { # the app's body limit: base64 of OCR_MAX_UPLOAD_BYTES plus 64 KiB,
   echo "$(((bytes * 4 / 3 + 65536 + 1023) / 1024))k"
 }
 
+max_batch_body() { # POST /api/batches/: base64 of OCR_MAX_BATCH_BYTES plus 1 MiB, in KiB
+  local bytes=${OCR_MAX_BATCH_BYTES:-209715200}
+  echo "$(((bytes * 4 / 3 + 1048576 + 1023) / 1024))k"
+}
+
 render_nginx() {
   mkdir -p "$SERVE_DIR/nginx/tmp"
   NGINX_LISTEN="$SERVE_HOST:$NGINX_PORT" UWSGI_UPSTREAM="unix:$UWSGI_SOCK" \
     STATIC_ROOT="$DJANGO_STATIC_ROOT" MEDIA_ROOT="$OCR_MEDIA_ROOT" NGINX_MAX_BODY="$(max_body)" \
+    NGINX_MAX_BATCH_BODY="$(max_batch_body)" \
     NGINX_RUN_DIR="$SERVE_DIR/nginx" NGINX_ACCESS_LOG="$SERVE_DIR/nginx-access.log" \
     NGINX_ERROR_LOG="$SERVE_DIR/nginx-error.log" \
-    envsubst '${NGINX_LISTEN} ${UWSGI_UPSTREAM} ${STATIC_ROOT} ${MEDIA_ROOT} ${NGINX_MAX_BODY} ${NGINX_RUN_DIR} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG}' \
+    envsubst '${NGINX_LISTEN} ${UWSGI_UPSTREAM} ${STATIC_ROOT} ${MEDIA_ROOT} ${NGINX_MAX_BODY} ${NGINX_MAX_BATCH_BODY} ${NGINX_RUN_DIR} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG}' \
     <nginx.conf >"$SERVE_DIR/nginx.conf"
 }
 

@@ -78,7 +78,9 @@ def test_compose_runs_every_part_on_named_volumes():
     assert set(compose["volumes"]) >= {"media", "pgdata", "redis"}
     # Each queue has its own workers; web is uWSGI; nginx sees media read-only.
     assert "ocr" in services["worker"]["command"]
-    assert "ocr-provider" in services["worker-provider"]["command"]
+    # The provider worker (I/O-bound, many processes) also delivers the webhooks.
+    queues = services["worker-provider"]["command"]
+    assert "ocr-provider,ocr-webhooks" in queues[queues.index("-Q") + 1 :][:1], queues
     assert services["web"]["command"][0] == "uwsgi"
     assert "media:/data/media:ro" in services["nginx"]["volumes"]
     for name, service in services.items():
@@ -98,6 +100,7 @@ def test_nginx_conf_renders_and_passes_nginx_t(tmp_path):
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "NGINX_MAX_BODY": "28m",
+        "NGINX_MAX_BATCH_BODY": "268m",
         "NGINX_RUN_DIR": str(tmp_path),
         "NGINX_ACCESS_LOG": str(tmp_path / "access.log"),
         "NGINX_ERROR_LOG": str(tmp_path / "error.log"),
