@@ -461,11 +461,14 @@ class Posted:
     answer: str
 
 
-def check_target(url: str) -> None:
+def check_target(url: str, *, allow_private: bool = False) -> None:
     """Refuse ``url`` as a place to send to before any DNS lookup: not http(s), no host,
-    or a host that is an IP literal of a non-public address. Raises ``url_forbidden``.
-    (Host names are resolved and checked at every sending, :func:`post_json`.)"""
+    or (unless ``allow_private``) a host that is an IP literal of a non-public address.
+    Raises ``url_forbidden``. (Host names are resolved and checked at every sending,
+    :func:`post_json`.)"""
     _, host, _ = _check_url(url)
+    if allow_private:
+        return
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:

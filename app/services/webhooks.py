@@ -79,7 +79,7 @@ def endpoint_create(*, owner: Any, url: str, events: list[str], enabled: bool = 
     :data:`app.models.WEBHOOK_EVENTS`. Raises ``OcrError``: ``url_forbidden`` (not
     http(s), or a private IP literal), ``invalid`` (more than
     :data:`MAX_ENDPOINTS_PER_USER` endpoints)."""
-    check_target(url)
+    check_target(url, allow_private=settings.OCR_URL_ALLOW_PRIVATE)
     if WebhookEndpoint.objects.filter(owner=owner).count() >= MAX_ENDPOINTS_PER_USER:
         raise OcrError(
             "invalid",
@@ -94,7 +94,7 @@ def endpoint_create(*, owner: Any, url: str, events: list[str], enabled: bool = 
 def endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
     """Change an endpoint's ``url``, ``events`` or ``enabled`` (the secret stays)."""
     if "url" in changes:
-        check_target(changes["url"])
+        check_target(changes["url"], allow_private=settings.OCR_URL_ALLOW_PRIVATE)
     if "events" in changes:
         changes["events"] = _events(changes["events"])
     for name, value in changes.items():
@@ -126,7 +126,7 @@ def check_callback(*, owner: Any, url: str) -> None:
     """Refuse a request's ``callback_url`` that could not be signed or sent to: the
     caller is anonymous or has no enabled endpoint (``invalid``, 400), or the URL is
     not acceptable (``url_forbidden``)."""
-    check_target(url)
+    check_target(url, allow_private=settings.OCR_URL_ALLOW_PRIVATE)
     if owner is None or not owner.is_authenticated or signing_endpoint(owner) is None:
         raise OcrError(
             "invalid",

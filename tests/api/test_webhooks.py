@@ -346,3 +346,12 @@ def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_p
         hooks.stop()
         httpserver.clear()
         httpserver.stop()
+
+
+@pytest.mark.django_db
+def test_a_private_address_is_taken_when_the_service_allows_them(auth_client, settings):
+    settings.OCR_URL_ALLOW_PRIVATE = True  # e.g. a receiver on this machine
+    assert _endpoint(auth_client, "http://127.0.0.1:8199/hooks")["url"].startswith("http://127.")
+    settings.OCR_URL_ALLOW_PRIVATE = False
+    r = auth_client.post("/api/webhooks/", {"url": "http://127.0.0.1:8199/x"}, format="json")
+    assert _code(r) == (400, "url_forbidden", "url")
