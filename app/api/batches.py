@@ -332,15 +332,11 @@ class BatchExportView(APIView):
         tags=["batches"],
     )
     def get(self, request: Request, batch_id: str) -> StreamingHttpResponse:
+        from app.api.downloads import export_format
+
         batch = selectors.batch_get(user=request.user, batch_id=batch_id)
-        fmt = request.query_params.get("format", "")
-        spec = EXPORT_FORMATS.get(fmt)
-        if spec is None:
-            raise OcrError(
-                "invalid_option",
-                f"format must be one of {', '.join(EXPORT_FORMATS)}.",
-                field="format",
-            )
+        spec = export_format(request)
+        fmt = spec.name
         jobs = selectors.batch_jobs(batch=batch).filter(status=JobStatus.DONE)
         response = StreamingHttpResponse(
             _zip_stream(_entries(jobs, fmt, spec.extension)), content_type="application/zip"

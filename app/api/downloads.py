@@ -44,6 +44,18 @@ def _download_name(filename: str, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
+def export_format(request: Request) -> Any:
+    """The ``EXPORT_FORMATS`` entry named by ``?format=``; ``invalid_option`` (400) else."""
+    spec = EXPORT_FORMATS.get(request.query_params.get("format", ""))
+    if spec is None:
+        raise OcrError(
+            "invalid_option",
+            f"format must be one of {', '.join(EXPORT_FORMATS)}.",
+            field="format",
+        )
+    return spec
+
+
 def export_bytes(job: Any, fmt: str) -> bytes:
     """A done job's export in ``fmt`` (a key of ``EXPORT_FORMATS``), as bytes."""
     spec = EXPORT_FORMATS[fmt]
@@ -86,14 +98,8 @@ class ExportView(APIView):
     )
     def get(self, request: Request, job_id: str) -> HttpResponse:
         job = selectors.job_get(user=request.user, job_id=job_id)
-        fmt = request.query_params.get("format", "")
-        spec = EXPORT_FORMATS.get(fmt)
-        if spec is None:
-            raise OcrError(
-                "invalid_option",
-                f"format must be one of {', '.join(EXPORT_FORMATS)}.",
-                field="format",
-            )
+        spec = export_format(request)
+        fmt = spec.name
         if job.status != JobStatus.DONE:
             raise OcrError(
                 "not_ready", f"The job is {job.status}; exports need a done job.", http_status=409

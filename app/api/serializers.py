@@ -394,7 +394,22 @@ class JsonObjectField(serializers.JSONField):
     """A stored JSON object (the job's ``options``, ``metadata``), declared as an object."""
 
 
-class JobListSerializer(serializers.ModelSerializer):
+class JobLinkMixin:
+    """A job's absolute status ``url`` and its ``error`` (``{"code", "message"}`` or null)."""
+
+    def get_url(self, job: Job) -> str:
+        path = reverse("api-ocr-detail", args=[job.id])
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, job: Job) -> dict[str, str] | None:
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+
+class JobListSerializer(JobLinkMixin, serializers.ModelSerializer):
     """A job as listed in history (no result)."""
 
     url = serializers.SerializerMethodField(help_text="Status URL of the job.")
@@ -435,19 +450,8 @@ class JobListSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_url(self, job: Job) -> str:
-        path = reverse("api-ocr-detail", args=[job.id])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
-
     def get_languages(self, job: Job) -> list[str]:
         return job.language_list
-
-    @extend_schema_field(JobErrorSerializer(allow_null=True))
-    def get_error(self, job: Job) -> dict[str, str] | None:
-        if not job.error_code:
-            return None
-        return {"code": job.error_code, "message": job.error_message}
 
     def get_owner(self, job: Job) -> str | None:
         return job.owner.get_username() if job.owner_id else None
@@ -709,7 +713,7 @@ class BatchJsonSerializer(BatchRequestSerializer):
     )
 
 
-class BatchJobSerializer(serializers.ModelSerializer):
+class BatchJobSerializer(JobLinkMixin, serializers.ModelSerializer):
     """A job as its batch lists it (no text, no result)."""
 
     url = serializers.SerializerMethodField(help_text="Status URL of the job.")
@@ -729,17 +733,6 @@ class BatchJobSerializer(serializers.ModelSerializer):
             "error",
         ]
         read_only_fields = fields
-
-    def get_url(self, job: Job) -> str:
-        path = reverse("api-ocr-detail", args=[job.id])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
-
-    @extend_schema_field(JobErrorSerializer(allow_null=True))
-    def get_error(self, job: Job) -> dict[str, str] | None:
-        if not job.error_code:
-            return None
-        return {"code": job.error_code, "message": job.error_message}
 
 
 class BatchCountsSerializer(serializers.Serializer):

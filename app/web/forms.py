@@ -25,8 +25,9 @@ class RegisterForm(UserCreationForm):
         fields = ("username", "email")
 
 
-class HistoryFilterForm(forms.Form):
-    """Search over name and text, status, and a creation date range (inclusive)."""
+class _ListFilterForm(forms.Form):
+    """Search text, status and a creation date range (inclusive), as the history and
+    batch lists filter; :meth:`_search` says what the text looks in."""
 
     q = forms.CharField(required=False, label="Search", max_length=200)
     status = forms.ChoiceField(
@@ -39,72 +40,48 @@ class HistoryFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def apply(self, jobs: QuerySet[Job]) -> QuerySet[Job]:
-        """``jobs`` narrowed by the valid filters (all of ``jobs`` if none are valid)."""
+    def _search(self, rows: QuerySet, text: str) -> QuerySet:
+        raise NotImplementedError
+
+    def apply(self, rows: QuerySet) -> QuerySet:
+        """``rows`` narrowed by the valid filters (all of ``rows`` if none are valid)."""
         if not self.is_valid():
-            return jobs
+            return rows
         data = self.cleaned_data
         if data.get("q"):
-            jobs = jobs.filter(Q(filename__icontains=data["q"]) | Q(text__icontains=data["q"]))
+            rows = self._search(rows, data["q"])
         if data.get("status"):
-            jobs = jobs.filter(status=data["status"])
+            rows = rows.filter(status=data["status"])
         zone = timezone.get_current_timezone()
         if data.get("date_from"):
             start = datetime.combine(data["date_from"], time.min, tzinfo=zone)
-            jobs = jobs.filter(created_at__gte=start)
+            rows = rows.filter(created_at__gte=start)
         if data.get("date_to"):
             end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
-            jobs = jobs.filter(created_at__lt=end)
-        return jobs
+            rows = rows.filter(created_at__lt=end)
+        return rows
 
     @property
     def is_filtered(self) -> bool:
-        """Whether any filter is set (the empty state says "no match" instead of "no jobs")."""
+        """Whether any filter is set (the empty state says "no match" instead of "none")."""
         return self.is_valid() and any(self.cleaned_data.values())
 
 
-class BatchFilterForm(forms.Form):
+class HistoryFilterForm(_ListFilterForm):
+    """History's filters: search over name and text, status, creation date range."""
+
+    def _search(self, rows: QuerySet[Job], text: str) -> QuerySet[Job]:
+        return rows.filter(Q(filename__icontains=text) | Q(text__icontains=text))
+
+
+class BatchFilterForm(_ListFilterForm):
     """The batch list's filters: a document's name, the batch's status, a creation date
-    range (inclusive), as history's."""
+    range. The name search goes through a subquery of jobs, so the batches' annotated
+    counts (``selectors.batches_visible_to``) are not multiplied by a join."""
 
-    q = forms.CharField(required=False, label="Search", max_length=200)
-    status = forms.ChoiceField(
-        required=False, choices=[("", "Any status"), *JobStatus.choices], label="Status"
-    )
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def apply(self, batches: QuerySet[Batch]) -> QuerySet[Batch]:
-        """``batches`` narrowed by the valid filters (all of them if none are valid).
-
-        The name search goes through a subquery of jobs, so the batches' annotated
-        counts (``selectors.batches_visible_to``) are not multiplied by a join.
-        """
-        if not self.is_valid():
-            return batches
-        data = self.cleaned_data
-        if data.get("q"):
-            named = Job.objects.filter(batch__isnull=False, filename__icontains=data["q"])
-            batches = batches.filter(pk__in=named.values("batch_id"))
-        if data.get("status"):
-            batches = batches.filter(status=data["status"])
-        zone = timezone.get_current_timezone()
-        if data.get("date_from"):
-            start = datetime.combine(data["date_from"], time.min, tzinfo=zone)
-            batches = batches.filter(created_at__gte=start)
-        if data.get("date_to"):
-            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
-            batches = batches.filter(created_at__lt=end)
-        return batches
-
-    @property
-    def is_filtered(self) -> bool:
-        """Whether any filter is set."""
-        return self.is_valid() and any(self.cleaned_data.values())
+    def _search(self, rows: QuerySet[Batch], text: str) -> QuerySet[Batch]:
+        named = Job.objects.filter(batch__isnull=False, filename__icontains=text)
+        return rows.filter(pk__in=named.values("batch_id"))
 
 
 #: The fields of the job page's "Run again" form (the API's ``JobRerunSerializer`` checks them).
