@@ -93,7 +93,13 @@ class JobAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_display_links = ("thumbnail", "display_name")
-    list_filter = ("status", "engine", ("owner", admin.RelatedOnlyFieldListFilter), "created_at")
+    list_filter = (
+        "status",
+        "engine",
+        "source",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("filename", "text")
     search_help_text = "Search the file name, the recognised text, or paste a job id."
     date_hierarchy = "created_at"

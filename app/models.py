@@ -98,6 +98,9 @@ class Job(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     #: Where this job's end is sent as a signed webhook (``services.webhooks``).
     callback_url = models.URLField(max_length=2000, blank=True, default="")
+    #: The API the job came through: "" for our own (``/api/``, the pages, the
+    #: command), else a compatibility API's name (``app/compat/``: "azure", ...).
+    source = models.CharField(max_length=20, blank=True, default="", db_index=True)
     filename = models.CharField(max_length=255, blank=True)
     file = models.FileField(upload_to=upload_path, max_length=255, blank=True)
     content_type = models.CharField(max_length=100)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/login/", login_view, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("app.api.urls")),
+    path("compat/azure/", include("app.compat.azure.urls")),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", schema_view(), name="schema"),
     # Swagger UI's start-up script is a file of its own (?script), not inline: the CSP

@@ -423,6 +423,11 @@ class JobListSerializer(JobLinkMixin, serializers.ModelSerializer):
     batch = serializers.UUIDField(
         source="batch_id", read_only=True, allow_null=True, help_text="The job's batch, if any."
     )
+    source = serializers.CharField(
+        read_only=True,
+        help_text='The API the job came through: "" for this one, "azure" for the Azure '
+        "Document Intelligence-compatible one (`/compat/azure/`).",
+    )
 
     class Meta:
         model = Job
@@ -431,6 +436,7 @@ class JobListSerializer(JobLinkMixin, serializers.ModelSerializer):
             "url",
             "status",
             "batch",
+            "source",
             "filename",
             "content_type",
             "size",

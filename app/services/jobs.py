@@ -37,7 +37,8 @@ class JobRequest:
     ``options``: :class:`~app.pipeline.options.JobOptions` (engine, languages,
     modes, pages, preprocessing); ``metadata``: the caller's JSON object, stored
     and returned as given; ``callback_url``: where the job's end is sent as a signed
-    webhook (checked by ``services.webhooks.check_callback``).
+    webhook (checked by ``services.webhooks.check_callback``); ``source``: the
+    compatibility API it came through ("" for our own, see ``Job.source``).
     """
 
     data: bytes
@@ -45,6 +46,7 @@ class JobRequest:
     options: JobOptions
     metadata: dict[str, Any] = field(default_factory=dict)
     callback_url: str = ""
+    source: str = ""
 
 
 def job_options(job: Job) -> JobOptions:
@@ -119,6 +121,7 @@ def job_checked(*, owner: Any, request: JobRequest, batch: Any = None) -> Job:
         options=options.stored(),
         metadata=request.metadata,
         callback_url=request.callback_url,
+        source=request.source,
         page_count=page_count,
     )
 
