@@ -4,7 +4,8 @@ kombu 5.7's filesystem transport creates a message file and then writes it;
 a consumer polling the folder can move and read the file in between, get an
 empty payload, fail to decode it and stop the worker, and the message is lost
 (seen with bench/throughput.py at 10-50 ms polling). Here each message is
-written to ``<name>.tmp`` (a name no consumer picks up) and then renamed to
+written to ``put-<uuid>.partial`` (a name no consumer picks up: kombu takes any
+file whose name contains ``.<queue>.msg``) and then renamed to
 ``<name>.msg`` with :func:`os.replace`, which is atomic on POSIX file systems,
 so a consumer only ever sees complete messages. The exchange tables (queue
 bindings) are replaced atomically the same way.
@@ -31,7 +32,9 @@ class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
-        partial = final + ".tmp"
+        # Not ``<name>.tmp``: kombu's ``_get`` picks files whose name merely *contains*
+        # ``.<queue>.msg``, so it could move a file still being written.
+        partial = os.path.join(self.data_folder_out, f"put-{uuid.uuid4().hex}.partial")
         try:
             with open(partial, "wb") as fh:
                 fh.write(str_to_bytes(dumps(payload)))

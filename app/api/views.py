@@ -167,7 +167,9 @@ class OcrCreateView(APIView):
             job, replayed = self._job_once(request, key, data)
         if wait:
             job = self._wait(job, min(wait, settings.OCR_MAX_WAIT_SECONDS))
-        code = status.HTTP_200_OK if job.is_finished else status.HTTP_202_ACCEPTED
+        # 200 only for a job that ended within ``wait``; otherwise 202 (accepted), also
+        # for a replayed Idempotency-Key whose job has ended since: the same answer.
+        code = status.HTTP_200_OK if wait and job.is_finished else status.HTTP_202_ACCEPTED
         body = JobSerializer(job, context={"request": request}).data
         response = Response(body, status=code)
         response["Location"] = body["url"]

@@ -61,4 +61,4 @@ def test_a_fast_consumer_gets_every_message_whole(tmp_path):
     assert not errors, (errors, len(received), len(list(tmp_path.glob("*.msg"))))
     assert sorted(m["n"] for m in received) == list(range(count))
     assert all(m["pad"] == big for m in received)
-    assert not list(tmp_path.glob("*.tmp"))
+    assert not list(tmp_path.glob("*.partial"))
