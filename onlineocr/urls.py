@@ -1,7 +1,7 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from app.api.metrics import metrics_view
@@ -19,7 +19,9 @@ urlpatterns = [
     path("accounts/login/", login_view, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("app.api.urls")),
-    path("compat/azure/", include("app.compat.azure.urls")),
+    # Azure's SDKs join the endpoint and their path with a slash of their own, so an
+    # endpoint ending in "/" sends "/compat/azure//documentintelligence/...": "/+".
+    re_path(r"^compat/azure/+", include("app.compat.azure.urls")),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", schema_view(), name="schema"),
     # Swagger UI's start-up script is a file of its own (?script), not inline: the CSP
