@@ -283,7 +283,7 @@ def test_the_test_event_endpoint_and_a_batch_end(
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_path):
+def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_path, settings):
     """Two receivers on loopback: one fails twice then takes the third attempt, one
     hangs past the timeout. The job ends as fast as without them; the webhook worker
     (threads, its own queue, as ``make run`` starts it) delivers and retries."""
@@ -296,9 +296,12 @@ def test_on_a_real_worker_ocr_never_waits_for_a_slow_receiver(live_server, tmp_p
         "OCR_WEBHOOK_TIMEOUT": "4",
         "OCR_WEBHOOK_QUEUE": f"{TEST_QUEUE}-hooks",
     }
+    # A queue of its own: the session's worker (tests/conftest.py) must not take these
+    # jobs (it would send their events with its own settings).
+    settings.OCR_QUEUE = settings.OCR_PROVIDER_QUEUE = queue = f"{TEST_QUEUE}-hooked-ocr"
     httpserver = HTTPServer(threaded=True)  # the slow receiver must not hold the other
     httpserver.start()
-    ocr = start_worker(tmp_path / "ocr.log", concurrency=1, env_extra=env)
+    ocr = start_worker(tmp_path / "ocr.log", concurrency=1, env_extra=env, queue=queue)
     hooks = start_worker(
         tmp_path / "hooks.log", concurrency=4, env_extra=env, queue=env["OCR_WEBHOOK_QUEUE"]
     )
