@@ -104,9 +104,11 @@ class JsonTypesMixin:
     )
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
+        # A QueryDict (a form) is a dict too, but its values are all text.
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
             for name, value in data.items():
                 field = self.fields.get(name)  # type: ignore[attr-defined]
+                # null: the field's own allow_null decides
                 if field is None or value is None or field.read_only:
                     continue
                 for field_class, label, accepts in self._MORE_TYPES + _JSON_TYPES:
@@ -117,7 +119,7 @@ class JsonTypesMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-class OcrRequestSerializer(serializers.Serializer):
+class OcrRequestSerializer(JsonTypesMixin, serializers.Serializer):
     """``POST /api/ocr/``: exactly one of ``image``, ``image_base64``, ``image_url``."""
 
     image = serializers.FileField(
@@ -212,22 +214,8 @@ class OcrRequestSerializer(serializers.Serializer):
                     and value.lower() not in ("true", "false", "null", "")
                 ):
                     raise serializers.ValidationError({name: ["Must be true or false."]})
-        elif isinstance(data, dict):
-            self._check_json_types(data)
+        # A JSON body's types are checked by JsonTypesMixin; form fields are all text.
         return super().to_internal_value(data)
-
-    def _check_json_types(self, data: dict[str, Any]) -> None:
-        """A JSON body's values have the JSON types the schema gives (``"psm": "6"`` or
-        ``"filename": 1`` are refused, not converted); form fields are all text."""
-        for name, value in data.items():
-            field = self.fields.get(name)
-            if field is None or value is None:  # null: the field's own allow_null decides
-                continue
-            for field_class, label, accepts in _JSON_TYPES:
-                if isinstance(field, field_class):
-                    if not accepts(value):
-                        raise serializers.ValidationError({name: [f"Must be {label}."]})
-                    break
 
     def validate_filename(self, value: str) -> str:
         problem = filename_problem(value)
