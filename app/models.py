@@ -357,3 +357,48 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} -> {self.url} ({self.status})"
+
+
+class UploadSlot(models.Model):
+    """A signed, single-use upload URL handed out before its file arrives.
+
+    UltraOCR's two-step calls (``POST .../ocr/job/{service}`` then a ``PUT`` of the
+    file to a signed URL, docs/compat.md) need a job id before there is a job:
+    ``id`` is the id the job (``kind="job"``) or batch (``kind="batch"``) gets when
+    the file arrives. ``source`` is the compatibility API's name (``Job.source``),
+    ``service`` its service name, ``options`` the job request's options as sent,
+    ``metadata`` what the client sent along (any JSON: object, list or null),
+    ``base64`` whether the ``PUT`` body is base64 text. The slot is used once
+    (``used_at``) and refused after ``expires_at``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_slots"
+    )
+    source = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10, default="job")
+    service = models.CharField(max_length=50, blank=True, default="")
+    options = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(null=True, blank=True)
+    base64 = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.id}"
+
+
+class CompatNumber(models.Model):
+    """An integer id that a compatibility API shows for one of our jobs.
+
+    Chekin's v1 OCR API numbers its results with integers (docs/compat.md); ``id``
+    is that number for ``job``. Deleted with the job.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="compat_number")
+
+    def __str__(self) -> str:
+        return f"{self.id} -> {self.job_id}"
