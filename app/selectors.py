@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,25 @@ def job_get(*, user: Any, job_id: Any) -> Job:
         return _reachable_by(user).get(pk=job_id)
     except (Job.DoesNotExist, ValueError, TypeError, ValidationError):  # also a malformed id
         raise OcrError("not_found", "No such job.", http_status=404) from None
+
+
+def job_wait(*, job: Job, seconds: float) -> Job:
+    """``job`` reloaded once it has finished, or after ``seconds`` (wall clock).
+
+    Polls the status column (every 20 ms, growing to 250 ms); returns the reloaded
+    job whether or not it finished (check ``job.is_finished``). Used by ``?wait``
+    and by the compatibility APIs that answer synchronously (CLOVA, computervision).
+    """
+    deadline = time.monotonic() + seconds
+    delay = 0.02
+    while time.monotonic() < deadline:
+        job.refresh_from_db(fields=["status"])
+        if job.is_finished:
+            break
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.25)
+    job.refresh_from_db()
+    return job
 
 
 def job_pages(*, job: Job) -> QuerySet[Page]:

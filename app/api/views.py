@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from django.conf import settings
@@ -166,7 +165,7 @@ class OcrCreateView(APIView):
         else:
             job, replayed = self._job_once(request, key, data)
         if wait:
-            job = self._wait(job, min(wait, settings.OCR_MAX_WAIT_SECONDS))
+            job = selectors.job_wait(job=job, seconds=min(wait, settings.OCR_MAX_WAIT_SECONDS))
         # 200 only for a job that ended within ``wait``; otherwise 202 (accepted), also
         # for a replayed Idempotency-Key whose job has ended since: the same answer.
         code = status.HTTP_200_OK if wait and job.is_finished else status.HTTP_202_ACCEPTED
@@ -239,19 +238,6 @@ class OcrCreateView(APIView):
             metadata=data.get("metadata") or {},
             callback_url=data.get("callback_url") or "",
         )
-
-    @staticmethod
-    def _wait(job: Job, seconds: float) -> Job:
-        deadline = time.monotonic() + seconds
-        delay = 0.02
-        while time.monotonic() < deadline:
-            job.refresh_from_db(fields=["status"])
-            if job.is_finished:
-                break
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 1.5, 0.25)
-        job.refresh_from_db()
-        return job
 
 
 class OcrDetailView(APIView):
