@@ -79,10 +79,11 @@ def _box(value: Any) -> list[int]:
 
 def parse_page(page: Any, *, number: int, width: int, height: int) -> PageResult:
     """One ``data[]`` entry -> :class:`PageResult` (boxes in pixels, confidence 0-100)."""
-    if isinstance(page, dict) and not any(k in page for k in ("blocks", "block")):
+    # With get_thumb=true a page is {"result": [blocks], "image": <base64 thumbnail>}.
+    if isinstance(page, dict) and not any(k in page for k in ("result", "blocks", "block")):
         page = [page]  # a single block given as an object
     blocks: list[Block] = []
-    for block in _children(page, "blocks", "block"):
+    for block in _children(page, "result", "blocks", "block"):
         lines: list[Line] = []
         for line in _children(block, "lines", "line"):
             words = [
@@ -136,6 +137,9 @@ class ComputerVisionVnEngine(CloudEngine):
             files={"img": (f"page-{page_number}.png", encode_image(image), "image/png")},
             auth=HTTPBasicAuth(self._key, self._secret),
         )
+        if response.status_code >= 400:
+            # Its documented errorCode says more than the HTTP status (2, 3, 6 come with a 4xx).
+            _raise_error_code(_error_body(response), secrets)
         _http.check_status(response, provider=PROVIDER, secrets=secrets)
         body = _http.scrub(_http.json_body(response, provider=PROVIDER), secrets)
         if not isinstance(body, dict):
@@ -150,15 +154,37 @@ class ComputerVisionVnEngine(CloudEngine):
             first = pages[0] if pages else []
             page = parse_page(first, number=page_number, width=width, height=height)
         else:
-            ours, text = ERROR_CODES.get(code, ("provider_error", "the request failed"))
-            message = str(body.get("errorMessage") or "")[: _http.MAX_MESSAGE]
-            log.warning("%s errorCode %s", PROVIDER, code)
-            raise OcrError(
-                ours, f"{PROVIDER}: {text} (errorCode {code}{': ' + message if message else ''})."
-            )
+            _raise_error_code(body, secrets, unknown=True)
         page.dpi = options.dpi
         page.raw = body
         return page
+
+
+def _error_body(response: Any) -> Any:
+    """An error answer's JSON body, or None when it has none."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _raise_error_code(body: Any, secrets: list[str], *, unknown: bool = False) -> None:
+    """Raise the ``OcrError`` for ``body``'s documented ``errorCode`` (:data:`ERROR_CODES`).
+
+    Returns without raising when ``body`` carries no documented code, unless
+    ``unknown`` (then any code other than 0 and 1 is a ``provider_error``).
+    """
+    if not isinstance(body, dict):
+        return
+    code = str(body.get("errorCode", "")).strip()
+    if code not in ERROR_CODES and not unknown:
+        return
+    ours, text = ERROR_CODES.get(code, ("provider_error", "the request failed"))
+    message = str(_http.scrub(body.get("errorMessage") or "", secrets))[: _http.MAX_MESSAGE]
+    log.warning("%s errorCode %s", PROVIDER, code)
+    raise OcrError(
+        ours, f"{PROVIDER}: {text} (errorCode {code}{': ' + message if message else ''})."
+    )
 
 
 def build(config: Mapping[str, Any]) -> ComputerVisionVnEngine:

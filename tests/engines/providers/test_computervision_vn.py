@@ -90,6 +90,29 @@ def test_page_given_as_object_and_numeric_error_code(httpserver: HTTPServer) -> 
     assert page.text == "ONE" and page.words()[0].confidence == 50.0
 
 
+def test_page_with_thumbnail_shape(httpserver: HTTPServer) -> None:
+    """With get_thumb=true a page is {"result": blocks, "image": base64} (real clients)."""
+    httpserver.expect_request(PATH).respond_with_json(ok([{"result": PAGE, "image": "AAAA"}]))
+    page = engine(httpserver).recognize_page(render_page(), page_number=1, options=EngineOptions())
+    assert page.text == "CỘNG HÒA\nĐộc\n\nHà Nội"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "ours"),
+    [(400, "2", "url_unreachable"), (415, "3", "invalid_image"), (400, "6", "unsupported_format")],
+)
+def test_error_codes_with_an_http_error(
+    httpserver: HTTPServer, status: int, code: str, ours: str
+) -> None:
+    httpserver.expect_request(PATH).respond_with_json(
+        {"data": [], "errorCode": code, "errorMessage": "refused"}, status=status
+    )
+    with pytest.raises(OcrError) as err:
+        engine(httpserver).recognize_page(render_page(), page_number=1, options=EngineOptions())
+    assert err.value.code == ours
+    assert f"errorCode {code}: refused" in err.value.message
+
+
 def test_no_content_is_an_empty_page(httpserver: HTTPServer) -> None:
     httpserver.expect_request(PATH).respond_with_json(
         {"data": [], "errorCode": "1", "errorMessage": "No content"}
