@@ -369,7 +369,9 @@ class UploadSlot(models.Model):
     ``service`` its service name, ``options`` the job request's options as sent,
     ``metadata`` what the client sent along (any JSON: object, list or null),
     ``base64`` whether the ``PUT`` body is base64 text. The slot is used once
-    (``used_at``) and refused after ``expires_at``.
+    (``used_at``) and refused after ``expires_at``. When the uploaded document was
+    refused (format, size, pixels, pages, quota), ``error_code`` and ``error_message``
+    say why (docs/errors.md), so the job it was for reads as failed, not as waiting.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -385,6 +387,8 @@ class UploadSlot(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=50, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.source} {self.kind} {self.id}"

@@ -12,7 +12,16 @@ from django.db.models.functions import Coalesce
 from PIL import Image
 
 from app.errors import OcrError
-from app.models import ApiKey, Batch, Job, JobStatus, Page, WebhookEndpoint
+from app.models import (
+    ApiKey,
+    Batch,
+    CompatNumber,
+    Job,
+    JobStatus,
+    Page,
+    UploadSlot,
+    WebhookEndpoint,
+)
 from app.pipeline import inputs
 from app.pipeline.preprocess import apply_geometry
 from app.pipeline.schema import Document, PageResult
@@ -161,6 +170,58 @@ def key_get(*, user: Any, key_id: Any) -> ApiKey:
     if key is None:
         raise OcrError("not_found", "No such API key.")
     return key
+
+
+def key_of_token(*, owner_id: Any, prefix: str) -> ApiKey | None:
+    """The unrevoked key with public ``prefix`` of user ``owner_id``, its owner loaded;
+    None when there is none (a compatibility API's token names its key this way).
+    Expiry and the owner's ``is_active`` are the caller's to check."""
+    return (
+        ApiKey.objects.select_related("owner")
+        .filter(prefix=prefix, owner_id=owner_id, revoked=False)
+        .first()
+    )
+
+
+def active_user(pk: Any) -> Any:
+    """The active user with primary key ``pk``, or None."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=pk, is_active=True).first()
+
+
+def upload_slot_get(*, owner: Any, slot_id: Any) -> UploadSlot:
+    """``owner``'s upload slot ``slot_id`` (``services.uploads``); another user's or an
+    unknown one -> ``OcrError("not_found")`` (404)."""
+    try:
+        slot = UploadSlot.objects.filter(pk=slot_id, owner=owner).first()
+    except (ValueError, TypeError, ValidationError):
+        slot = None
+    if slot is None:
+        raise OcrError("not_found", "No such upload.", http_status=404)
+    return slot
+
+
+def compat_job_get(*, owner: Any, job_id: Any, source: str) -> Job:
+    """``owner``'s own job ``job_id`` that came through compatibility API ``source``.
+
+    A key sees only its own user's jobs, and a compatibility API only its own: staff
+    included (``job_get`` lets staff open every job), another source's job, another
+    user's or an unknown or malformed id -> ``OcrError("not_found")`` (docs/compat.md).
+    """
+    try:
+        job = Job.objects.filter(pk=job_id, owner=owner, source=source).first()
+    except (ValueError, TypeError, ValidationError):
+        job = None
+    if job is None:
+        raise OcrError("not_found", "No such job.", http_status=404)
+    return job
+
+
+def job_id_by_number(number: int) -> Any:
+    """The id of the job whose integer number (``services.numbers``) is ``number``,
+    or None. Whose job it is, is the caller's to check (``job_get``)."""
+    return CompatNumber.objects.filter(pk=number).values_list("job_id", flat=True).first()
 
 
 def batches_visible_to(user: Any) -> QuerySet[Batch]:

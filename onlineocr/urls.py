@@ -22,6 +22,11 @@ urlpatterns = [
     # Azure's SDKs join the endpoint and their path with a slash of their own, so an
     # endpoint ending in "/" sends "/compat/azure//documentintelligence/...": "/+".
     re_path(r"^compat/azure/+", include("app.compat.azure.urls")),
+    path("compat/ultraocr/", include("app.compat.ultraocr.urls")),
+    # Likewise a CLOVA invoke URL given with a trailing slash: ".../compat/clova//general".
+    re_path(r"^compat/clova/+", include("app.compat.clova.urls")),
+    path("compat/computervision/", include("app.compat.computervision.urls")),
+    path("compat/chekin/", include("app.compat.chekin.urls")),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", schema_view(), name="schema"),
     # Swagger UI's start-up script is a file of its own (?script), not inline: the CSP

@@ -52,16 +52,19 @@ def batch_create(
     metadata: dict[str, Any] | None = None,
     callback_url: str = "",
     item_field: str = "items",
+    batch_id: Any = None,
 ) -> Batch:
     """Check every item, then store the batch and its jobs in one transaction.
 
     ``items``: one :class:`JobRequest` per document (its ``options`` are ``options``,
     shared); ``metadata``: the batch's own JSON object; ``callback_url``: where the
-    ``batch.done`` webhook goes. Raises ``OcrError``: ``invalid`` (no item, more than
-    ``OCR_MAX_BATCH_ITEMS``, more than ``OCR_MAX_BATCH_BYTES`` in all), the engine's
-    option errors, any item's document error with ``field`` ``<item_field>[i]``
-    (0-based) and the message starting "Item i+1", and ``quota_exceeded`` for the
-    batch's pages together. Nothing is stored when it raises.
+    ``batch.done`` webhook goes; ``batch_id``: the id the batch gets (a UUID), None
+    for a new random one (:mod:`app.services.uploads`). Raises ``OcrError``:
+    ``invalid`` (no item, more than ``OCR_MAX_BATCH_ITEMS``, more than
+    ``OCR_MAX_BATCH_BYTES`` in all), the engine's option errors, any item's document
+    error with ``field`` ``<item_field>[i]`` (0-based) and the message starting
+    "Item i+1", and ``quota_exceeded`` for the batch's pages together. Nothing is
+    stored when it raises.
     """
     from app.quotas import check_daily_page_quota
 
@@ -100,6 +103,7 @@ def batch_create(
     check_daily_page_quota(owner=owner, pages=sum(job.page_count for job in jobs))
     with transaction.atomic():
         batch = Batch.objects.create(
+            **({"id": batch_id} if batch_id is not None else {}),
             owner=owner,
             job_count=len(jobs),
             engine=options.engine,

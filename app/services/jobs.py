@@ -80,7 +80,7 @@ def check_engine_options(options: JobOptions) -> None:
     registry.checked_engine(options.engine, options.for_engine())
 
 
-def job_create(*, owner: Any, request: JobRequest) -> Job:
+def job_create(*, owner: Any, request: JobRequest, job_id: Any = None) -> Job:
     """Check a submission, store it and enqueue its OCR; return the pending job.
 
     Nothing is stored when any check fails: the engine and its options are
@@ -89,12 +89,16 @@ def job_create(*, owner: Any, request: JobRequest) -> Job:
     The job's ``filename`` gets the extension of the detected type
     (``inputs.fitting_filename``: ``report.html`` detected as PDF is stored and
     served as ``report.pdf``). The task is enqueued after the transaction
-    commits. Raises ``OcrError``.
+    commits. ``job_id``: the id the job gets (a UUID), None for a new random one
+    (UltraOCR's two-step upload hands the id out before the file arrives,
+    :mod:`app.services.uploads`). Raises ``OcrError``.
     """
     from app.quotas import check_daily_page_quota
 
     check_engine_options(request.options)
     job = job_checked(owner=owner, request=request)
+    if job_id is not None:
+        job.id = job_id
     check_daily_page_quota(owner=owner, pages=job.page_count)
     with transaction.atomic():
         job_store(job=job, data=request.data)

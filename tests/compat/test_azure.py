@@ -490,6 +490,7 @@ def test_a_failed_job_reads_as_a_failed_analysis(client, key):
         content_type="application/pdf",
         sha256="0" * 64,
         engine="tesseract",
+        source="azure",
         status="failed",
         error_code="invalid_pdf",
         error_message="Page 2: the page could not be read.",
@@ -545,3 +546,22 @@ def test_a_throttled_key_gets_the_gateways_429(client, key, monkeypatch):
     r = client.get(missing, headers=headers)
     assert r.status_code == 429 and int(r["Retry-After"]) > 0
     assert r.json()["error"]["code"] == "429"
+
+
+def test_only_jobs_made_through_this_api_are_results(client, key):
+    """A job of the same user sent to /api/ (or through another drop-in) is not an
+    analyze result here, nor is it one for a staff user (docs/compat.md)."""
+    from app.models import ApiKey, Job
+
+    owner = ApiKey.objects.get(prefix=key.split(".")[0]).owner
+    fields = {"owner": owner, "content_type": "image/png", "sha256": "0" * 64}
+    ours = Job.objects.create(**fields, engine="tesseract", source="azure", status="done")
+    for source in ("", "ultraocr"):
+        other = Job.objects.create(**fields, engine="tesseract", source=source, status="done")
+        for user_is_staff in (False, True):
+            owner.is_staff = user_is_staff
+            owner.save(update_fields=["is_staff"])
+            headers = {"Ocp-Apim-Subscription-Key": key}
+            r = client.get(f"{RESULTS}/{other.id}?{API}", headers=headers)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "NotFound"
+            assert client.get(f"{RESULTS}/{ours.id}?{API}", headers=headers).status_code == 200

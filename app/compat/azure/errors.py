@@ -19,6 +19,7 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from app.compat.views import ErrorShape
 from app.errors import OcrError
 
 #: The gateway's answer to a request without a key.
@@ -199,3 +200,19 @@ def not_found(message: str, inner: str = "OperationNotFound") -> AzureError:
 def invalid_argument(message: str, inner: str = "InvalidParameter") -> AzureError:
     """400 ``InvalidArgument`` with ``inner`` (``InvalidParameter``, ``ParameterMissing``)."""
     return AzureError(400, "InvalidArgument", inner=inner, inner_message=message)
+
+
+#: How Azure's failures answer (:func:`app.compat.views.compat_view`): the gateway's
+#: 404 for a path it does not route.
+AZURE_SHAPE = ErrorShape(
+    name="azure",
+    error=AzureError,
+    from_ocr=AzureError.from_ocr,
+    method_not_allowed=lambda method: AzureError(
+        405, "MethodNotAllowed", f"{method} is not allowed here."
+    ),
+    server_error=lambda: AzureError(
+        500, "InternalServerError", inner="Unknown", inner_message="Server error."
+    ),
+    not_found=lambda request: AzureError(404, "404", "Resource not found"),
+)

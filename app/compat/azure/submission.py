@@ -29,9 +29,13 @@ from app import services
 from app.api.parsers import loads, ocr_body_limit
 from app.compat.azure.errors import AzureError, invalid_argument, not_found
 from app.compat.azure.text import INDEX_TYPES
+from app.compat.body import read_body
 from app.errors import OcrError
 from app.pipeline import inputs
 from app.pipeline.options import JobOptions
+
+#: ``Job.source`` of the jobs made here.
+SOURCE = "azure"
 
 #: The one model served.
 MODEL_ID = "prebuilt-read"
@@ -200,14 +204,14 @@ def job_request(request: HttpRequest) -> services.JobRequest:
         languages=languages_for(query.get("locale")),
     )
     data, filename = _document(request)
-    return services.JobRequest(data=data, filename=filename, options=options, source="azure")
+    return services.JobRequest(data=data, filename=filename, options=options, source=SOURCE)
 
 
 def _document(request: HttpRequest) -> tuple[bytes, str]:
     """The document's bytes and a file name, from a JSON or a raw body."""
     media_type = (request.content_type or "").lower()
     if media_type == "application/json":
-        body = _read(request, ocr_body_limit())
+        body = read_body(request, ocr_body_limit())
         try:
             data = loads(body) if body.strip() else None
         except ValueError as exc:
@@ -228,7 +232,7 @@ def _document(request: HttpRequest) -> tuple[bytes, str]:
             return inputs.decode_base64(data["base64Source"], field="base64Source"), "document"
         return services.fetch_document(url=data["urlSource"])
     if media_type in _RAW_TYPES or media_type.startswith("image/"):
-        return _read(request, settings.OCR_MAX_UPLOAD_BYTES), "document"
+        return read_body(request, settings.OCR_MAX_UPLOAD_BYTES), "document"
     raise AzureError(
         415,
         "UnsupportedMediaType",
@@ -236,24 +240,3 @@ def _document(request: HttpRequest) -> tuple[bytes, str]:
         '({"base64Source"} or {"urlSource"}), or the file itself as application/pdf, '
         "image/* or application/octet-stream.",
     )
-
-
-def _read(request: HttpRequest, limit: int) -> bytes:
-    """The request body, at most ``limit`` bytes (``file_too_large`` beyond), read from
-    the stream: ``request.body`` stops at Django's 2.5 MB."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        raise OcrError(
-            "file_too_large", f"The body is {declared:,} bytes; the limit is {limit:,} bytes."
-        )
-    parts: list[bytes] = []
-    total = 0
-    while chunk := request.read(limit + 1 - total):
-        parts.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise OcrError("file_too_large", f"The body is more than {limit:,} bytes, the limit.")
-    return b"".join(parts)

@@ -9,65 +9,35 @@ the only credential).
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 
 from app import selectors, services
 from app.api.downloads import export_bytes
 from app.compat.azure.auth import authenticate
-from app.compat.azure.errors import AzureError, invalid_argument, not_found
+from app.compat.azure.errors import AZURE_SHAPE, invalid_argument, not_found
 from app.compat.azure.results import STATUSES, analyze_result, operation
 from app.compat.azure.submission import (
+    SOURCE,
     ResultOptions,
     check_api_version,
     check_model,
     job_request,
     result_options,
 )
+from app.compat.views import compat_unknown, compat_view
 from app.errors import OcrError
 from app.models import Job, JobStatus
 from app.pipeline.inputs import PDF_TYPE
-
-log = logging.getLogger(__name__)
 
 #: The route prefix of the current API (the older Form Recognizer one has no PDF output).
 DOCUMENT_INTELLIGENCE = "documentintelligence"
 
 
-def azure_view(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
-    """A view taking ``methods`` (405 otherwise) whose errors answer in Azure's shape."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response = AzureError(
-                    405, "MethodNotAllowed", f"{request.method} is not allowed here."
-                ).response()
-                response["Allow"] = ", ".join(methods)
-                return response
-            try:
-                return view(request, *args, **kwargs)
-            except AzureError as exc:
-                return exc.response()
-            except OcrError as exc:
-                return AzureError.from_ocr(exc).response()
-            except Exception:
-                log.exception("azure compat: %s %s failed", request.method, request.path)
-                return AzureError(
-                    500, "InternalServerError", inner="Unknown", inner_message="Server error."
-                ).response()
-
-        return wrapped
-
-    return decorate
+#: ``@azure_view(*methods)``: errors answer in Azure's shape (:data:`.errors.AZURE_SHAPE`).
+azure_view = compat_view(AZURE_SHAPE)
 
 
 @azure_view("POST")
@@ -152,15 +122,13 @@ def result_pdf(request: HttpRequest, model_id: str, result_id: str) -> HttpRespo
     return HttpResponse(export_bytes(job, "pdf"), content_type="application/pdf")
 
 
-@csrf_exempt
-def unknown(request: HttpRequest) -> HttpResponse:
-    """Any other path: the gateway's 404."""
-    return AzureError(404, "404", "Resource not found").response()
+#: Any other path: the gateway's 404.
+unknown = compat_unknown(AZURE_SHAPE)
 
 
 def _job(owner: Any, job_id: str, result_id: str) -> Job:
     try:
-        return selectors.job_get(user=owner, job_id=job_id)
+        return selectors.compat_job_get(owner=owner, job_id=job_id, source=SOURCE)
     except OcrError:
         raise not_found(f"The analyze result {result_id!r} was not found.") from None
 
