@@ -18,7 +18,7 @@ QUEUES ?= $(or $(OCR_QUEUE),ocr),$(or $(OCR_PROVIDER_QUEUE),ocr-provider)
 APT_SYSTEM := tesseract-ocr $(addprefix tesseract-ocr-,$(OCR_LANGS)) fonts-dejavu-core
 # tesserocr compiles against the system's libtesseract (requirements.txt: --no-binary).
 APT_BUILD := libtesseract-dev libleptonica-dev pkg-config g++
-APT_TEST := fonts-ocr-b poppler-utils chromium chromium-driver
+APT_TEST := fonts-ocr-b fonts-wqy-microhei poppler-utils chromium chromium-driver
 APT_SERVE := nginx gettext-base curl
 export OMP_THREAD_LIMIT := 1
 

@@ -6,6 +6,9 @@ Run from the repository root::
     .venv/bin/python bench/accuracy.py --files skew.pdf rotated_skew.pdf
     .venv/bin/python bench/accuracy.py --dump /tmp/acc   # also write both outputs
     .venv/bin/python bench/accuracy.py --backend cli     # service through the Debian CLI
+    .venv/bin/python bench/accuracy.py --set photos      # the photo set (bench/photos.py)
+    .venv/bin/python bench/accuracy.py --set all --engines cli tesseract
+    .venv/bin/python bench/accuracy.py --set photos --photos linn-shaded c03-29-dim-bleed
 
 For each real scan (OCRmyPDF's ``tests/resources``, fetched by ``bench/_data.py``)
 it runs, in the same process and run:
@@ -27,8 +30,29 @@ not counted) for both, their ratio, and seconds per page for both; then the
 total CER over all files and over the rotated/skewed group. References are
 ``bench/reference/<file>.txt`` (see ``bench/reference/README.md``).
 
+Also printed per file (appended, the CER figures unchanged): word recall of
+both (:func:`word_recall`: the share of the reference's words found in the
+output, counted as a multiset).
+
 Goal: service CER never worse than the CLI's on any file, and at least 30 %
 lower in total on the rotated and skewed files.
+
+``--set photos`` (or ``all``) reads the photo set instead (or as well):
+camera simulations of these scans made by ``bench/photos.py`` into
+``bench/.cache/photos-v1/`` (perspective, curvature, shading, dim page with
+bleed-through, blur, JPEG, sideways by EXIF), scored against the scans'
+references by CER and word recall, per photo and as means, for each engine
+of ``--engines``:
+
+* ``cli``: ``tesseract IMG stdout -l LANG`` on the JPEG as stored (Leptonica
+  ignores the EXIF orientation);
+* ``tesseract``: the service, ``ocr_bytes`` with ``engine=tesseract``;
+* ``ppocr``: the service with ``engine=ppocr`` when that engine is
+  registered and available; otherwise RapidOCR called directly
+  (``RapidOCR()`` defaults, the image decoded by Pillow, EXIF-transposed,
+  RGB; lines joined in RapidOCR's order) and labelled ``rapidocr-direct``.
+
+The photo set's results are described in docs/photos-bench.md.
 """
 
 from __future__ import annotations
@@ -38,12 +62,17 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
+import photos  # noqa: E402
 
 REFERENCE = _data.BENCH / "reference"
 
@@ -143,6 +172,38 @@ def reference_text(case: Case) -> str:
     return "\f".join((REFERENCE / n).read_text(encoding="utf-8") for n in names)
 
 
+def _words(text: str) -> Counter[str]:
+    """Words of ``text`` as a multiset: whitespace-split, surrounding punctuation stripped.
+
+    Punctuation is every Unicode category ``P*`` character; case is kept
+    (``Tiber`` is not ``tiber``). Tokens left empty (a lone dash) are dropped.
+    """
+    out: Counter[str] = Counter()
+    for token in text.split():
+        start, end = 0, len(token)
+        while start < end and unicodedata.category(token[start]).startswith("P"):
+            start += 1
+        while end > start and unicodedata.category(token[end - 1]).startswith("P"):
+            end -= 1
+        if start < end:
+            out[token[start:end]] += 1
+    return out
+
+
+def word_recall(reference: str, output: str) -> float:
+    """Share (0-1) of the reference's words found in ``output``, as multisets.
+
+    ``sum(min(ref[w], out[w])) / sum(ref)`` over :func:`_words`: a word the
+    reference has twice counts as found twice only when the output has it
+    twice. Order is not looked at (CER does that). 1.0 for an empty reference.
+    """
+    ref, out = _words(reference), _words(output)
+    total = sum(ref.values())
+    if not total:
+        return 1.0
+    return sum(min(n, out[w]) for w, n in ref.items()) / total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", nargs="*", help="only these resource file names")
@@ -153,11 +214,35 @@ def main() -> None:
         choices=["auto", "tesserocr", "cli"],
         help="the service's Tesseract backend (OCR_TESSERACT_BACKEND); default: as configured",
     )
+    parser.add_argument(
+        "--set",
+        choices=["scans", "photos", "all"],
+        default="scans",
+        help="the scans (default), the photo set (bench/photos.py), or both",
+    )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=list(PHOTO_ENGINES),
+        default=list(PHOTO_ENGINES),
+        help="photo set: the readers compared (the scans always compare service and CLI)",
+    )
+    parser.add_argument("--photos", nargs="*", help="photo set: only these photo names")
     args = parser.parse_args()
 
     if args.backend:
         os.environ["OCR_TESSERACT_BACKEND"] = args.backend
     _data.django_setup()
+    if args.set in ("scans", "all"):
+        run_scans(args)
+    if args.set in ("photos", "all"):
+        if args.set == "all":
+            print()
+        run_photos(args)
+
+
+def run_scans(args: argparse.Namespace) -> None:
+    """The scan set: service vs CLI per file, CER (and word recall), totals, goals."""
     from app.engines import registry
 
     cases = [c for c in CASES if not args.files or c.name in args.files]
@@ -171,13 +256,14 @@ def main() -> None:
 
     header = (
         f"{'file':<18} {'pages':>5} {'ref chars':>9} {'CER svc':>8} {'CER cli':>8} "
-        f"{'svc/cli':>7} {'s/pg svc':>8} {'s/pg cli':>8}"
+        f"{'svc/cli':>7} {'s/pg svc':>8} {'s/pg cli':>8} {'rec svc':>7} {'rec cli':>7}"
     )
     print(header)
     print("-" * len(header))
     totals = {"all": [0, 0, 0], "rot": [0, 0, 0]}  # ref chars, svc edits, cli edits
     seconds = {"svc": 0.0, "cli": 0.0, "pages": 0}
     worse = []
+    recalls: dict[str, list[float]] = {"svc": [], "cli": []}
     for case in cases:
         path = _data.resource(case.name)
         ref = _data.normalize(reference_text(case))
@@ -189,9 +275,13 @@ def main() -> None:
         n = max(1, len(ref))
         ratio = (svc_e / cli_e) if cli_e else (1.0 if not svc_e else float("inf"))
         mark = " *" if case.rotated_or_skewed else ""
+        svc_r, cli_r = word_recall(ref, svc_text), word_recall(ref, cli_text)
+        recalls["svc"].append(svc_r)
+        recalls["cli"].append(cli_r)
         print(
             f"{case.name:<18} {pages:>5} {len(ref):>9} {svc_e / n:>8.2%} {cli_e / n:>8.2%} "
-            f"{ratio:>7.2f} {svc_s / pages:>8.2f} {cli_s / pages:>8.2f}{mark}",
+            f"{ratio:>7.2f} {svc_s / pages:>8.2f} {cli_s / pages:>8.2f} "
+            f"{svc_r:>7.3f} {cli_r:>7.3f}{mark}",
             flush=True,
         )
         if args.verbose:
@@ -220,6 +310,11 @@ def main() -> None:
             f"CLI {cli_e / chars:.2%}, service/CLI {svc_e / max(cli_e, 1):.2f} "
             f"({reduction:.0%} lower)"
         )
+    if recalls["svc"]:
+        print(
+            f"mean word recall over {len(recalls['svc'])} files: "
+            f"service {mean(recalls['svc']):.3f}, CLI {mean(recalls['cli']):.3f}"
+        )
     pages = max(1, seconds["pages"])
     print(
         f"seconds per page: service {seconds['svc'] / pages:.2f}, CLI {seconds['cli'] / pages:.2f}"
@@ -231,6 +326,139 @@ def main() -> None:
         f"goal: never worse than CLI on any file: {'met' if not worse else 'MISSED ' + ', '.join(worse)}; "
         f">= 30 % lower on rotated/skewed: {goal_rot}"
     )
+
+
+# -- the photo set -------------------------------------------------------------------
+
+
+def read_cli(path: Path, languages: tuple[str, ...]) -> str:
+    """``tesseract IMG stdout -l LANG``, defaults, on the file as stored."""
+    return run_cli(path, languages)[0]
+
+
+def read_service(path: Path, languages: tuple[str, ...], engine: str = "tesseract") -> str:
+    """The service's document pipeline (``ocr_bytes``) with ``engine``, default options."""
+    from app.management.commands.ocr import ocr_bytes
+    from app.pipeline.options import JobOptions
+
+    return ocr_bytes(path.read_bytes(), JobOptions(engine=engine, languages=languages)).text
+
+
+def ppocr_in_service() -> bool:
+    """True when ``app/engines/ppocr.py`` exists and the registry has ``ppocr`` available."""
+    if not (_data.ROOT / "app" / "engines" / "ppocr.py").is_file():
+        return False
+    from app.engines import registry
+    from app.errors import OcrError
+
+    try:
+        registry.get_engine("ppocr")
+    except OcrError:
+        return False
+    return True
+
+
+_rapid: list = []
+
+
+def read_rapidocr(path: Path, languages: tuple[str, ...]) -> str:
+    """RapidOCR called directly: ``RapidOCR()`` defaults (the PP-OCR models in its
+    wheel), Pillow decode, EXIF transpose, RGB; lines joined in its order."""
+    import numpy as np
+    from PIL import Image, ImageOps
+    from rapidocr import RapidOCR
+
+    if not _rapid:
+        _rapid.append(RapidOCR())
+    with Image.open(path) as im:
+        rgb = (ImageOps.exif_transpose(im) or im).convert("RGB")
+    out = _rapid[0](np.asarray(rgb))
+    return "\n".join(out.txts or ())
+
+
+def read_ppocr(path: Path, languages: tuple[str, ...]) -> str:
+    """``engine=ppocr`` through the service when it exists, else :func:`read_rapidocr`."""
+    if ppocr_in_service():
+        return read_service(path, languages, engine="ppocr")
+    return read_rapidocr(path, languages)
+
+
+#: name -> reader(path, languages) -> text, for the photo set.
+PHOTO_ENGINES: dict[str, Callable[[Path, tuple[str, ...]], str]] = {
+    "cli": read_cli,
+    "tesseract": read_service,
+    "ppocr": read_ppocr,
+}
+
+
+def engine_label(name: str) -> str:
+    """How an engine column is headed: ``ppocr`` says whether it ran in the service."""
+    if name == "ppocr":
+        return "ppocr (service)" if ppocr_in_service() else "rapidocr-direct"
+    return {"cli": "tesseract CLI", "tesseract": "service tesseract"}[name]
+
+
+def run_photos(args: argparse.Namespace) -> None:
+    """The photo set: per photo and engine, CER and word recall; means; worst photos."""
+    selected = [p for p in photos.PHOTO_SET if not args.photos or p.name in args.photos]
+    engines = list(dict.fromkeys(args.engines))
+    if "tesseract" in engines:  # warm-up, as for the scans (model load)
+        run_service(_data.resource("crom.png"), ("eng",))
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+    labels = {e: engine_label(e) for e in engines}
+    print(
+        "photo set (bench/photos.py, simulations of the scans); engines: "
+        + ", ".join(f"{e} = {labels[e]}" for e in engines)
+    )
+    header = f"{'photo':<26} {'ref chars':>9}" + "".join(
+        f" {e[:9] + ' CER':>13} {'recall':>6} {'s':>5}" for e in engines
+    )
+    print(header)
+    print("-" * len(header))
+    results: dict[str, dict[str, tuple[float, float]]] = {e: {} for e in engines}
+    for photo in selected:
+        path = photos.photo_path(photo)
+        ref_raw = "\f".join(
+            (REFERENCE / n).read_text(encoding="utf-8") for n in photos.reference_names(photo)
+        )
+        ref = _data.normalize(ref_raw)
+        row = f"{photo.name:<26} {len(ref):>9}"
+        for engine in engines:
+            started = time.perf_counter()
+            text = PHOTO_ENGINES[engine](path, photo.source.languages)
+            took = time.perf_counter() - started
+            cer = _data.levenshtein(ref, _data.normalize(text)) / max(1, len(ref))
+            recall = word_recall(ref, text)
+            results[engine][photo.name] = (cer, recall)
+            row += f" {cer:>13.3f} {recall:>6.3f} {took:>5.1f}"
+            if args.dump:
+                (args.dump / f"{photo.name}.{engine}.txt").write_text(text, encoding="utf-8")
+        print(row, flush=True)
+    print("-" * len(header))
+    if not selected:
+        return
+    for engine in engines:
+        cers = [c for c, _ in results[engine].values()]
+        recs = [r for _, r in results[engine].values()]
+        worst_name, (worst_cer, worst_rec) = min(
+            results[engine].items(), key=lambda kv: (kv[1][1], -kv[1][0])
+        )
+        print(
+            f"{labels[engine]:<20} mean CER {mean(cers):.3f}, mean word recall {mean(recs):.3f}; "
+            f"worst {worst_name} (recall {worst_rec:.3f}, CER {worst_cer:.3f})"
+        )
+    if "cli" in engines:
+        for engine in (e for e in engines if e != "cli"):
+            worse = [
+                f"{name} {results[engine][name][0]:.3f} vs {cer:.3f}"
+                for name, (cer, _) in results["cli"].items()
+                if results[engine][name][0] > cer
+            ]
+            print(
+                f"{labels[engine]} CER worse than the CLI on {len(worse)} of {len(selected)}"
+                + (": " + "; ".join(worse) if worse else "")
+            )
 
 
 if __name__ == "__main__":

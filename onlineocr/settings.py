@@ -266,6 +266,9 @@ OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "tesseract")
 OCR_ALLOW_ANONYMOUS = env_bool("OCR_ALLOW_ANONYMOUS", False)
 OCR_TESSDATA_DIR = env_str("OCR_TESSDATA_DIR", "")  # empty: find Debian's tessdata
 OCR_TESSERACT_BACKEND = env_str("OCR_TESSERACT_BACKEND", "auto")  # auto|tesserocr|cli
+# engine=ppocr (app/engines/ppocr.py): a page's longer side is scaled down to this many
+# pixels before PP-OCR reads it (RapidOCR's Global.max_side_len; docs/engines-ppocr.md).
+OCR_PPOCR_MAX_SIDE = env_int("OCR_PPOCR_MAX_SIDE", 2000)
 OCR_TASK_SOFT_TIME_LIMIT = env_int("OCR_TASK_SOFT_TIME_LIMIT", 600)
 OCR_TASK_TIME_LIMIT = env_int("OCR_TASK_TIME_LIMIT", OCR_TASK_SOFT_TIME_LIMIT + 30)
 OCR_MAX_ATTEMPTS = env_int("OCR_MAX_ATTEMPTS", 3)

@@ -172,6 +172,25 @@ class OcrRequestSerializer(JsonTypesMixin, serializers.Serializer):
     service = serializers.CharField(
         required=False, max_length=100, help_text="Provider service name (UltraOCR)."
     )
+    box_threshold = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="`ppocr`: the detector's text-box score threshold (0-1; default 0.5).",
+    )
+    unclip_ratio = serializers.FloatField(
+        required=False,
+        min_value=1.0,
+        max_value=4.0,
+        help_text="`ppocr`: how far each detected text box is grown (1-4; default 1.6).",
+    )
+    upscale_limit = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=4000,
+        help_text="`ppocr`: a page whose shorter side is under this many pixels is "
+        "scaled up to it for detection (default 736; 0: never).",
+    )
     metadata = MetadataField(
         required=False, help_text="A JSON object stored with the job and returned as given."
     )
@@ -312,10 +331,13 @@ class OcrUploadSerializer(OcrRequestSerializer):
         # An empty ``filename`` keeps the chosen file's own name.
         field_examples = {
             **OCR_OPTION_EXAMPLES,
-            # Empty: the chosen file's own name; no UltraOCR ``service`` (the default
-            # engine accepts none).
+            # Empty: the chosen file's own name; no UltraOCR ``service`` and no PP-OCR
+            # options (the default engine accepts none).
             "filename": "",
             "service": "",
+            "box_threshold": "",
+            "unclip_ratio": "",
+            "upscale_limit": "",
             # Empty: no callback (one needs a webhook endpoint of yours to sign it).
             "callback_url": "",
             "metadata": '{"ref": "invoice-42"}',

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 #: name -> dotted path of the factory. Order is the order of ``/api/engines/``.
 BUILTIN_ENGINES: dict[str, str] = {
     "tesseract": "app.engines.tesseract.build",
+    "ppocr": "app.engines.ppocr.build",
     "mrz": "app.engines.mrz.build",
     "clova": "app.engines.providers.clova.build",
     "ultraocr": "app.engines.providers.ultraocr.build",
@@ -47,6 +48,7 @@ BUILTIN_ENGINES: dict[str, str] = {
 #: built (a built engine's own ``kind`` is used otherwise; tests check they agree).
 BUILTIN_KINDS: dict[str, str] = {
     "tesseract": "local",
+    "ppocr": "local",
     "mrz": "local",
     "clova": "cloud",
     "ultraocr": "cloud",

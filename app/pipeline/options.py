@@ -28,7 +28,7 @@ from app.pipeline.preprocess import PreprocessOptions
 PIPELINE_OPTION_NAMES = ("psm", "oem", "pages", "rotate", "deskew", "clean", "dpi", "pdf_text")
 #: Engine-specific options a client may send (handed only to an engine that lists
 #: them in ``accepted_options``; refused for any other engine).
-ENGINE_OPTION_NAMES = ("service",)
+ENGINE_OPTION_NAMES = ("service", "box_threshold", "unclip_ratio", "upscale_limit")
 #: Every per-job option besides ``engine``, ``languages`` and ``metadata``.
 OPTION_NAMES = PIPELINE_OPTION_NAMES + ENGINE_OPTION_NAMES
 

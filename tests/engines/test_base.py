@@ -16,6 +16,7 @@ from app import services
 from app.engines import registry
 from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.engines.mrz import MrzEngine
+from app.engines.ppocr import PpocrEngine
 from app.engines.providers.chekin import ChekinEngine
 from app.engines.providers.clova import ClovaEngine
 from app.engines.providers.computervision_vn import ComputerVisionVnEngine
@@ -100,6 +101,7 @@ def test_every_engine_subclasses_the_base_and_declares_its_kind():
         "ultraocr": UltraOcrEngine,
         "computervision_vn": ComputerVisionVnEngine,
         "chekin": ChekinEngine,
+        "ppocr": PpocrEngine,
     }
     assert set(classes) == set(registry.BUILTIN_ENGINES)
     for name, cls in classes.items():
