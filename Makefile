@@ -11,7 +11,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Tesseract language packs installed from Debian's packages (osd is needed for rotation).
-OCR_LANGS ?= eng osd deu fra spa por vie kor
+OCR_LANGS ?= eng osd deu fra nld spa ita por vie kor
 WORKERS ?= $(shell nproc)
 # make run's single worker serves both queues: local OCR and cloud provider forwarding.
 QUEUES ?= $(or $(OCR_QUEUE),ocr),$(or $(OCR_PROVIDER_QUEUE),ocr-provider)

@@ -115,16 +115,23 @@ def job_page_images(*, job: Job) -> Callable[[int], Image.Image]:
     The pages' geometry is fetched in one query now; the stored upload is read
     once, on the first page loaded, however many pages are then loaded (the
     searchable PDF export loads them all). Each page is rendered again and its
-    recorded geometry (EXIF orientation, ``rotation``, ``skew``, size) applied,
+    recorded geometry (EXIF orientation, a photo's perspective warp, ``rotation``,
+    ``skew``, size) applied,
     so nothing but the original file needs to be kept. The loader raises
     ``OcrError("not_found")`` for a page with no row, before reading any file.
     """
     from django.conf import settings
 
     geometry = {
-        number: (rotation, skew, (width, height) if width and height else None)
-        for number, rotation, skew, width, height in job.pages.values_list(
-            "number", "rotation", "skew", "width", "height"
+        number: (rotation, skew, (width, height) if width and height else None, corners)
+        for number, rotation, skew, width, height, corners in job.pages.values_list(
+            # A photographed page's warp (app/pipeline/photo.py), read out of the JSON.
+            "number",
+            "rotation",
+            "skew",
+            "width",
+            "height",
+            "result__photo__corners",
         )
     }
     source: list[bytes] = []  # the upload, once read
@@ -135,7 +142,7 @@ def job_page_images(*, job: Job) -> Callable[[int], Image.Image]:
         if not source:
             with job.file.open("rb") as fh:
                 source.append(fh.read())
-        rotation, skew, size = geometry[number]
+        rotation, skew, size, corners = geometry[number]
         loaded = inputs.load_page(
             source[0],
             job.content_type,
@@ -143,7 +150,9 @@ def job_page_images(*, job: Job) -> Callable[[int], Image.Image]:
             max_pixels=settings.OCR_MAX_PIXELS,
             pdf_dpi=settings.OCR_PDF_DPI,
         )
-        return apply_geometry(loaded.image, rotation=rotation, skew=skew, size=size)
+        return apply_geometry(
+            loaded.image, rotation=rotation, skew=skew, size=size, corners=corners or None
+        )
 
     return load
 

@@ -50,7 +50,16 @@ of ``--engines``:
 * ``ppocr``: the service with ``engine=ppocr`` when that engine is
   registered and available; otherwise RapidOCR called directly
   (``RapidOCR()`` defaults, the image decoded by Pillow, EXIF-transposed,
-  RGB; lines joined in RapidOCR's order) and labelled ``rapidocr-direct``.
+  RGB; lines joined in RapidOCR's order) and labelled ``rapidocr-direct``;
+* ``auto``: the service with ``engine=auto`` (docs/engines-auto.md); printed
+  after the means: on how many photos PP-OCR ran and on how many its reading
+  was kept.
+
+``--engines ... auto`` with the scans (``--set scans|all``) also reads every scan
+with ``engine=auto`` and prints a second table after the scan table (which is
+unchanged): CER, word recall and seconds per page of ``auto`` next to the
+service's Tesseract, and the pages PP-OCR read (ran) and the pages it read
+that were kept; then the time ratio auto / tesseract over all pages.
 
 The photo set's results are described in docs/photos-bench.md.
 """
@@ -154,17 +163,73 @@ def run_cli(
 
 
 def run_service(
-    path: Path, languages: tuple[str, ...], pages: str | None = None
+    path: Path, languages: tuple[str, ...], pages: str | None = None, engine: str = "tesseract"
 ) -> tuple[str, float, int, list]:
     """(text, seconds, pages, [(page, rotation, skew, dpi, size)]) of the document pipeline."""
     from app.management.commands.ocr import ocr_bytes
     from app.pipeline.options import JobOptions
 
+    if engine == "auto":
+        count_ppocr_reads()
+        calls = PPOCR_CALLS[0]
     started = time.perf_counter()
-    doc = ocr_bytes(path.read_bytes(), JobOptions(languages=languages, pages=pages))
+    doc = ocr_bytes(path.read_bytes(), JobOptions(engine=engine, languages=languages, pages=pages))
     seconds = time.perf_counter() - started
+    if engine == "auto":
+        AUTO_COUNTS["ran"] += PPOCR_CALLS[0] - calls
+        AUTO_COUNTS["kept"] += sum(1 for p in doc.pages if p.engine == "ppocr")
     info = [(p.number, p.rotation, p.skew, p.dpi, (p.width, p.height)) for p in doc.pages]
     return doc.text, seconds, len(doc.pages), info
+
+
+#: engine=auto: pages PP-OCR read ("ran") and pages whose PP-OCR reading was kept.
+AUTO_COUNTS = {"ran": 0, "kept": 0}
+#: Every page the registry's PP-OCR engine read in this process (any engine column).
+PPOCR_CALLS = [0]
+
+
+def count_ppocr_reads() -> None:
+    """Count every page the registry's PP-OCR engine reads into ``PPOCR_CALLS``
+    (wraps its ``recognize_page`` once per process)."""
+    from app.engines import registry
+
+    engine = registry.get_engine("ppocr")
+    if getattr(engine, "_bench_counted", False):
+        return
+    original = engine.recognize_page
+
+    def counted(*args, **kwargs):
+        PPOCR_CALLS[0] += 1
+        return original(*args, **kwargs)
+
+    engine.recognize_page = counted
+    engine._bench_counted = True
+
+
+def print_scan_auto(rows: list) -> None:
+    """The scans read with ``engine=auto`` next to the service's Tesseract."""
+    print()
+    header = (
+        f"{'engine=auto':<18} {'pages':>5} {'CER tess':>8} {'CER auto':>8} {'rec tess':>8} "
+        f"{'rec auto':>8} {'s/pg tess':>9} {'s/pg auto':>9} {'ppocr ran':>9} {'kept':>4}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, pages, cer_t, cer_a, rec_t, rec_a, s_t, s_a, ran, kept in rows:
+        print(
+            f"{name:<18} {pages:>5} {cer_t:>8.2%} {cer_a:>8.2%} {rec_t:>8.3f} {rec_a:>8.3f} "
+            f"{s_t / pages:>9.2f} {s_a / pages:>9.2f} {ran:>9} {kept:>4}"
+        )
+    print("-" * len(header))
+    pages = sum(r[1] for r in rows)
+    s_t, s_a = sum(r[6] for r in rows), sum(r[7] for r in rows)
+    worse = [r[0] for r in rows if r[3] > r[2] + 1e-12]
+    print(
+        f"engine=auto on {pages} scan pages: PP-OCR ran on {sum(r[8] for r in rows)}, kept on "
+        f"{sum(r[9] for r in rows)}; seconds auto/tesseract {s_a / max(s_t, 1e-9):.2f} "
+        f"(same process, one after the other); CER worse than tesseract on: "
+        f"{', '.join(worse) or 'none'}"
+    )
 
 
 def reference_text(case: Case) -> str:
@@ -224,8 +289,9 @@ def main() -> None:
         "--engines",
         nargs="+",
         choices=list(PHOTO_ENGINES),
-        default=list(PHOTO_ENGINES),
-        help="photo set: the readers compared (the scans always compare service and CLI)",
+        default=None,
+        help="photo set: the readers compared (default: all); the scans always compare "
+        "service and CLI, and engine=auto too when auto is named here",
     )
     parser.add_argument("--photos", nargs="*", help="photo set: only these photo names")
     args = parser.parse_args()
@@ -264,6 +330,8 @@ def run_scans(args: argparse.Namespace) -> None:
     seconds = {"svc": 0.0, "cli": 0.0, "pages": 0}
     worse = []
     recalls: dict[str, list[float]] = {"svc": [], "cli": []}
+    scan_auto = bool(args.engines) and "auto" in args.engines
+    auto_rows: list[tuple[str, int, float, float, float, float, float, float, int, int]] = []
     for case in cases:
         path = _data.resource(case.name)
         ref = _data.normalize(reference_text(case))
@@ -296,6 +364,27 @@ def run_scans(args: argparse.Namespace) -> None:
         seconds["svc"] += svc_s
         seconds["cli"] += cli_s
         seconds["pages"] += pages
+        if scan_auto:
+            before = dict(AUTO_COUNTS)
+            auto_text, auto_s, _, _ = run_service(path, case.languages, case.pages, "auto")
+            auto_e = _data.levenshtein(ref, _data.normalize(auto_text))
+            ran, kept = (AUTO_COUNTS[k] - before[k] for k in ("ran", "kept"))
+            auto_rows.append(
+                (
+                    case.name,
+                    pages,
+                    svc_e / n,
+                    auto_e / n,
+                    svc_r,
+                    word_recall(ref, auto_text),
+                    svc_s,
+                    auto_s,
+                    ran,
+                    kept,
+                )
+            )
+            if args.dump:
+                (args.dump / f"{case.name}.auto.txt").write_text(auto_text, encoding="utf-8")
         if args.dump:
             (args.dump / f"{case.name}.service.txt").write_text(svc_text, encoding="utf-8")
             (args.dump / f"{case.name}.cli.txt").write_text(cli_text, encoding="utf-8")
@@ -320,6 +409,8 @@ def run_scans(args: argparse.Namespace) -> None:
         f"seconds per page: service {seconds['svc'] / pages:.2f}, CLI {seconds['cli'] / pages:.2f}"
         f" (ratio {seconds['svc'] / max(seconds['cli'], 1e-9):.2f}) over {seconds['pages']} pages"
     )
+    if auto_rows:
+        print_scan_auto(auto_rows)
     chars, svc_e, cli_e = totals["rot"]
     goal_rot = "n/a" if not chars else ("met" if svc_e <= 0.7 * cli_e else "MISSED")
     print(
@@ -383,11 +474,17 @@ def read_ppocr(path: Path, languages: tuple[str, ...]) -> str:
     return read_rapidocr(path, languages)
 
 
+def read_auto(path: Path, languages: tuple[str, ...]) -> str:
+    """``engine=auto`` through the service (counts into :data:`AUTO_COUNTS`)."""
+    return run_service(path, languages, None, "auto")[0]
+
+
 #: name -> reader(path, languages) -> text, for the photo set.
 PHOTO_ENGINES: dict[str, Callable[[Path, tuple[str, ...]], str]] = {
     "cli": read_cli,
     "tesseract": read_service,
     "ppocr": read_ppocr,
+    "auto": read_auto,
 }
 
 
@@ -395,14 +492,15 @@ def engine_label(name: str) -> str:
     """How an engine column is headed: ``ppocr`` says whether it ran in the service."""
     if name == "ppocr":
         return "ppocr (service)" if ppocr_in_service() else "rapidocr-direct"
-    return {"cli": "tesseract CLI", "tesseract": "service tesseract"}[name]
+    return {"cli": "tesseract CLI", "tesseract": "service tesseract", "auto": "service auto"}[name]
 
 
 def run_photos(args: argparse.Namespace) -> None:
     """The photo set: per photo and engine, CER and word recall; means; worst photos."""
     selected = [p for p in photos.PHOTO_SET if not args.photos or p.name in args.photos]
-    engines = list(dict.fromkeys(args.engines))
-    if "tesseract" in engines:  # warm-up, as for the scans (model load)
+    engines = list(dict.fromkeys(args.engines or PHOTO_ENGINES))
+    auto_before = dict(AUTO_COUNTS)
+    if "tesseract" in engines or "auto" in engines:  # warm-up, as for the scans (model load)
         run_service(_data.resource("crom.png"), ("eng",))
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)
@@ -448,6 +546,9 @@ def run_photos(args: argparse.Namespace) -> None:
             f"{labels[engine]:<20} mean CER {mean(cers):.3f}, mean word recall {mean(recs):.3f}; "
             f"worst {worst_name} (recall {worst_rec:.3f}, CER {worst_cer:.3f})"
         )
+    if "auto" in engines:
+        ran, kept = (AUTO_COUNTS[k] - auto_before[k] for k in ("ran", "kept"))
+        print(f"service auto: PP-OCR ran on {ran} of {len(selected)} photos, kept on {kept}")
     if "cli" in engines:
         for engine in (e for e in engines if e != "cli"):
             worse = [

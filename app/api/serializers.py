@@ -142,7 +142,8 @@ class OcrRequestSerializer(JsonTypesMixin, serializers.Serializer):
     )
     languages = serializers.CharField(
         required=False,
-        help_text="Tesseract language codes joined by `+`, e.g. `eng+deu` (default `eng`).",
+        help_text="Tesseract language codes joined by `+`, e.g. `eng+deu` (default `eng`), "
+        "or `auto`: each page's language is detected and read with its pack.",
     )
     engine = serializers.CharField(required=False, help_text="Engine name (default `tesseract`).")
     psm = serializers.IntegerField(required=False, min_value=0, max_value=13, help_text=PSM_HELP)
@@ -270,6 +271,12 @@ class OcrRequestSerializer(JsonTypesMixin, serializers.Serializer):
         codes = [c for c in codes if c]
         if not codes:
             raise serializers.ValidationError("Give at least one language code.")
+        if "auto" in codes and len(set(codes)) > 1:
+            # docs/languages-auto.md: detection picks one pack per page.
+            raise serializers.ValidationError(
+                "`auto` detects each page's language: give it alone, not with codes.",
+                code="unknown_language",
+            )
         return "+".join(dict.fromkeys(codes))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

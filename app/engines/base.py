@@ -89,6 +89,13 @@ class OcrEngine(abc.ABC):
     ``rotate`` ...), e.g. UltraOCR's ``service``. Any other one is refused at
     submission (``invalid_option``, :func:`app.engines.registry.checked_engine`)
     and only these reach :attr:`EngineOptions.extra`.
+    ``photo_preprocess``: True when an engine with ``preprocess = False`` gets
+    photo preprocessing alone (a photographed page squared and its light
+    flattened, :mod:`app.pipeline.photo`); PP-OCR. Default False.
+    ``languages_select_model``: True (default) when the job's languages choose
+    the model that reads (Tesseract's packs), so ``languages=auto`` re-reads a
+    page with the detected language's pack; False when one model reads every
+    language it knows (PP-OCR): the detected languages are only reported.
 
     ``recognize_page`` OCRs one page image (a Pillow image in RGB or L mode)
     and returns a :class:`~app.pipeline.schema.PageResult` numbered ``page_number``
@@ -99,6 +106,8 @@ class OcrEngine(abc.ABC):
     name: ClassVar[str]
     kind: ClassVar[str]
     preprocess: ClassVar[bool] = False
+    photo_preprocess: ClassVar[bool] = False
+    languages_select_model: ClassVar[bool] = True
     accepted_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

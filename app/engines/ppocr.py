@@ -135,6 +135,11 @@ class PpocrEngine(OcrEngine):
     kind = "local"
     #: It gets the page as it is (no deskew: it reads tilted lines by their polygons).
     preprocess = False
+    # Photos squared and flattened first (app/pipeline/photo.py): mean CER 0.063 ->
+    # 0.057 on the photo set (docs/photos-bench.md, 2026-11-30); scans pass untouched.
+    photo_preprocess = True
+    # One model reads every language it knows: languages=auto only reports them.
+    languages_select_model = False
     accepted_options = frozenset(OPTIONS)
 
     def __init__(self, config: PpocrConfig) -> None:

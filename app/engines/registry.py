@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 BUILTIN_ENGINES: dict[str, str] = {
     "tesseract": "app.engines.tesseract.build",
     "ppocr": "app.engines.ppocr.build",
+    "auto": "app.engines.auto.build",
     "mrz": "app.engines.mrz.build",
     "clova": "app.engines.providers.clova.build",
     "ultraocr": "app.engines.providers.ultraocr.build",
@@ -49,6 +50,7 @@ BUILTIN_ENGINES: dict[str, str] = {
 BUILTIN_KINDS: dict[str, str] = {
     "tesseract": "local",
     "ppocr": "local",
+    "auto": "local",
     "mrz": "local",
     "clova": "cloud",
     "ultraocr": "cloud",

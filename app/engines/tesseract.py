@@ -275,6 +275,19 @@ _ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
 
 
+_SCRIPT = re.compile(r"^Script:\s*(\S+)", re.MULTILINE)
+_SCRIPT_CONFIDENCE = re.compile(r"^Script confidence:\s*([-\d.]+)", re.MULTILINE)
+
+
+def parse_osd_script(text: str) -> tuple[str, float] | None:
+    """``(script, confidence)`` from ``tesseract IMG stdout --psm 0`` output
+    (lines ``Script: Latin`` and ``Script confidence: 3.33``), or None."""
+    script, conf = _SCRIPT.search(text), _SCRIPT_CONFIDENCE.search(text)
+    if not script or not conf:
+        return None
+    return script.group(1), float(conf.group(1))
+
+
 def parse_osd(text: str) -> tuple[int, float] | None:
     """(clockwise rotation to apply, confidence) from ``tesseract --psm 0`` output."""
     rot, conf = _ROTATE.search(text), _CONFIDENCE.search(text)
@@ -299,7 +312,18 @@ def detect_orientation(
     gray: Image.Image, *, tessdata_dir: str | None, dpi: int | None = None,
     timeout: float = OSD_TIMEOUT,
 ) -> tuple[int, float] | None:  # fmt: skip
-    """Run Tesseract OSD; ``(clockwise degrees to apply, confidence)`` or None.
+    """Run Tesseract OSD; ``(clockwise degrees to apply, confidence)`` or None
+    (:func:`run_osd`, then :func:`parse_osd`)."""
+    out = run_osd(gray, tessdata_dir=tessdata_dir, dpi=dpi, timeout=timeout)
+    return parse_osd(out) if out is not None else None
+
+
+def run_osd(
+    gray: Image.Image, *, tessdata_dir: str | None, dpi: int | None = None,
+    timeout: float = OSD_TIMEOUT,
+) -> str | None:  # fmt: skip
+    """Tesseract OSD's printed answer (``Rotate:``, ``Orientation confidence:``,
+    ``Script:``, ``Script confidence:`` lines), or None.
 
     Debian's ``tesseract IMG stdout --psm 0`` on ``gray`` shrunk to at most
     :data:`OSD_MAX_SIDE` pixels a side (``dpi``: its resolution, 300 assumed
@@ -329,7 +353,7 @@ def detect_orientation(
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("tesseract OSD failed: %s", exc)
             return None
-    return parse_osd(out.stdout)
+    return out.stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,6 +649,16 @@ class TesseractEngine(OcrEngine):
             return None
         degrees, confidence = found
         return degrees if confidence >= OSD_MIN_CONFIDENCE else None
+
+    def detect_script(
+        self, image: Image.Image, *, dpi: int | None = None
+    ) -> tuple[str, float] | None:
+        """``(script, confidence)`` of ``image`` by OSD (``Script: Latin``, ``Cyrillic``,
+        ``Han`` ...; confidence as Tesseract prints it, 0 = a guess), or None when OSD
+        cannot run or finds too few characters. Used by ``languages=auto``
+        (:mod:`app.pipeline.langdetect`)."""
+        out = run_osd(image, tessdata_dir=self.config.tessdata_dir, dpi=dpi)
+        return parse_osd_script(out) if out is not None else None
 
     def close(self) -> None:
         """Release every loaded model (one in use is ended when its user is done)."""

@@ -90,7 +90,9 @@ def read_pages(
         return
     is_pdf = content_type == inputs.PDF_TYPE
     settings = PageSettings(
-        prep=options.preprocess_options(is_pdf=is_pdf), max_pixels=limits.max_pixels
+        prep=options.preprocess_options(is_pdf=is_pdf),
+        max_pixels=limits.max_pixels,
+        detect_languages=options.detect_languages,
     )
     engine_options = options.for_engine(
         accepted=engine.accepted_options, timeout=limits.engine_timeout

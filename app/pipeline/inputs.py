@@ -40,6 +40,10 @@ IMAGE_TYPES: dict[str, str] = {
     "image/webp": "WEBP",
 }
 PDF_TYPE = "application/pdf"
+#: Pillow's names of a JPEG file: ``MPO`` is a JPEG with a CIPA DC-007 multi-picture
+#: index (phones add one for a depth or HDR gain map); its first picture is the
+#: photo, read as a JPEG (one page: :func:`app.pipeline.frames.frame_count`).
+_JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,", re.I)
 
@@ -213,7 +217,7 @@ def inspect_document(
         )
     im = _open_image(data, field)
     with im:
-        if im.format not in IMAGE_TYPES.values():
+        if im.format not in IMAGE_TYPES.values() and im.format not in _JPEG_FORMATS:
             raise OcrError(
                 "unsupported_format", f"Unsupported image format {im.format}.", field=field
             )
@@ -300,6 +304,19 @@ class PageImage:
 
 
 def _image_dpi(im: Image.Image) -> int | None:
+    """The resolution (DPI) a page image declares, or None when unknown.
+
+    PNG ``pHYs``, TIFF and BMP resolutions are taken as Pillow reports them
+    (``info["dpi"]``). A JPEG's only when it comes from a JFIF density with real
+    units (``info["jfif_unit"]`` 1 = dots per inch, 2 = per cm), which is what
+    Leptonica, so the Tesseract CLI, reads: Pillow also fills ``info["dpi"]``
+    from an EXIF ``XResolution`` (or 72 when the EXIF has none), and that is a
+    camera's nominal value (phones store 72), not the page's resolution. Taken
+    as one it made a phone photo upscaled 2.84x and Tesseract told 72 DPI
+    (docs/photos-bench.md, cause 1). Values outside 50-2400 are unknown too.
+    """
+    if im.format in _JPEG_FORMATS and im.info.get("jfif_unit") not in (1, 2):
+        return None
     dpi = im.info.get("dpi")
     try:
         value = int(round(float(dpi[0]))) if dpi else None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.engines.base import EngineOptions
+from app.pipeline.langdetect import AUTO, FIRST_READING
 from app.pipeline.page_ranges import parse_page_ranges
 from app.pipeline.preprocess import PreprocessOptions
 
@@ -38,7 +39,8 @@ class JobOptions:
     """How one job is read: engine, languages, Tesseract modes, pages, preprocessing.
 
     ``engine``: engine name (``/api/engines/``); ``languages``: Tesseract codes in
-    the order given, e.g. ``("eng", "deu")``; ``psm`` (0-13) / ``oem`` (0-3):
+    the order given, e.g. ``("eng", "deu")``, or ``("auto",)`` to detect each page's
+    (:attr:`detect_languages`); ``psm`` (0-13) / ``oem`` (0-3):
     Tesseract modes, None for the engine's default; ``pages``: page ranges such as
     ``"1-3,7"``, None for every page; ``rotate``: ``"auto"``/``"off"``, None =
     auto; ``deskew``/``clean``: None = the default (deskew on, clean off);
@@ -132,7 +134,7 @@ class JobOptions:
         """
         own = dict(self.engine_options) if accepted is None else self.engine_options_for(accepted)
         return EngineOptions(
-            languages=self.languages,
+            languages=FIRST_READING if self.detect_languages else self.languages,
             psm=self.psm,
             oem=self.oem,
             dpi=dpi,
@@ -149,6 +151,13 @@ class JobOptions:
             clean=bool(self.clean),
             dpi=None if is_pdf else self.dpi,
         )
+
+    @property
+    def detect_languages(self) -> bool:
+        """Whether ``languages`` is ``auto``: each page's language is detected and the
+        page read with its pack (:mod:`app.pipeline.langdetect`); the engine is handed
+        :data:`~app.pipeline.langdetect.FIRST_READING` (``eng``) by :meth:`for_engine`."""
+        return self.languages == (AUTO,)
 
     @property
     def use_text_layer(self) -> bool:

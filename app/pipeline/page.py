@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
+from app.engines.auto import AutoEngine
 from app.engines.base import EngineOptions, OcrEngine
 from app.pipeline.preprocess import PreprocessOptions, preprocess
 from app.pipeline.schema import PageResult
@@ -51,6 +52,9 @@ class PageSettings:
 
     prep: PreprocessOptions = PreprocessOptions()
     max_pixels: int | None = 60_000_000
+    #: ``languages=auto``: detect each page's language and re-read it with that pack
+    #: (:func:`app.pipeline.langdetect.read_page`; docs/languages-auto.md).
+    detect_languages: bool = False
 
 
 def _score(page: PageResult) -> float:
@@ -101,6 +105,8 @@ def _read(
     page.rotation = (prepared.rotation + turned) % 360
     page.skew = prepared.skew
     page.dpi = prepared.dpi
+    if prepared.photo is not None:
+        page.photo = prepared.photo.to_dict()
     width, height = prepared.image.size
     page.width, page.height = (height, width) if turned in (90, 270) else (width, height)
     return page
@@ -119,17 +125,39 @@ def ocr_page(
 
     Engines that declare ``preprocess = True`` (Tesseract) get the prepared
     image (orientation through their ``detect_orientation`` hook, deskew,
-    upscaling, optional clean); the others (cloud providers, MRZ) do their own
-    and get the EXIF-transposed image as is.
+    upscaling, optional clean, photo preprocessing); the others (cloud providers,
+    MRZ) do their own and get the EXIF-transposed image as is, except that an
+    engine declaring ``photo_preprocess = True`` (a local engine that reads
+    photos better once they are flattened and squared, PP-OCR) gets photo
+    preprocessing (:mod:`app.pipeline.photo`) alone.
     ``rotation``, ``skew``, ``dpi``, ``width`` and ``height`` of the returned
     page describe the image the engine saw. Raises ``OcrError``.
+    ``engine=auto`` (:class:`~app.engines.auto.AutoEngine`) reads the page with the
+    engine that suits it (:func:`app.pipeline.auto.ocr_page_auto`).
     """
+    if isinstance(engine, AutoEngine):  # first: languages=auto applies to its Tesseract reading
+        from app.pipeline.auto import ocr_page_auto
+
+        return ocr_page_auto(
+            engine, image, number=number, dpi=dpi, options=options, settings=settings
+        )
+    if settings.detect_languages:
+        from app.pipeline.langdetect import read_page
+
+        return read_page(
+            ocr_page, engine, image, number=number, dpi=dpi, options=options, settings=settings
+        )
     if not engine.preprocess:
         prepared = preprocess(
             image,
             source_dpi=dpi,
             options=PreprocessOptions(
-                rotate="off", deskew=False, clean=False, dpi=settings.prep.dpi, upscale=False
+                rotate="off",
+                deskew=False,
+                clean=False,
+                dpi=settings.prep.dpi,
+                upscale=False,
+                photo=settings.prep.photo and engine.photo_preprocess,
             ),
             max_pixels=settings.max_pixels,
         )

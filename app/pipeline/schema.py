@@ -192,6 +192,18 @@ class PageResult:
     the deskew angle in degrees that was corrected. ``fields`` holds key-value
     data some providers extract (e.g. UltraOCR ``Document[].Data``) and ``mrz``
     the machine readable zone of a travel document (ICAO 9303), when read.
+    ``photo``: what photo preprocessing did to the page (``page_detected``,
+    ``perspective``, ``flattened``, and the page's ``corners`` when it was
+    warped; :class:`app.pipeline.photo.PhotoReport`), for the engines whose
+    pages get it; None (absent) otherwise.
+    ``engine``: the registry name of the engine that read the page
+    (``tesseract``, ``ppocr``) when ``engine=auto`` chose it per page
+    (docs/engines-auto.md); None (absent): the document's ``engine`` read it.
+    ``languages`` / ``detected_languages`` / ``script``: with ``languages=auto``
+    (docs/languages-auto.md), the Tesseract codes the page was read with, those
+    it was found to be in (a language whose pack is not installed is reported
+    here and not read with), and the OSD script when it was asked; None (absent)
+    otherwise.
     ``raw`` is a provider's raw response (audit only, never serialised).
     """
 
@@ -206,6 +218,11 @@ class PageResult:
     blocks: list[Block] = field(default_factory=list)
     fields: dict[str, Any] | None = None
     mrz: dict[str, Any] | None = None
+    photo: dict[str, Any] | None = None
+    engine: str | None = None
+    languages: list[str] | None = None
+    detected_languages: list[str] | None = None
+    script: str | None = None
     #: The provider's raw response for this page, kept with the job for auditing.
     #: Never part of :meth:`to_dict` (never returned by the API); must not hold
     #: credentials.
@@ -246,6 +263,11 @@ class PageResult:
         }
         _opt(d, "fields", self.fields)
         _opt(d, "mrz", self.mrz)
+        _opt(d, "photo", self.photo)
+        _opt(d, "engine", self.engine)
+        _opt(d, "languages", self.languages)
+        _opt(d, "detected_languages", self.detected_languages)
+        _opt(d, "script", self.script)
         return d
 
     @classmethod
@@ -262,6 +284,11 @@ class PageResult:
             blocks=[Block.from_dict(b) for b in d.get("blocks", [])],
             fields=d.get("fields"),
             mrz=d.get("mrz"),
+            photo=d.get("photo"),
+            engine=d.get("engine"),
+            languages=d.get("languages"),
+            detected_languages=d.get("detected_languages"),
+            script=d.get("script"),
         )
 
 

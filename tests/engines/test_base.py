@@ -14,6 +14,7 @@ from PIL import Image
 
 from app import services
 from app.engines import registry
+from app.engines.auto import AutoEngine
 from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.engines.mrz import MrzEngine
 from app.engines.ppocr import PpocrEngine
@@ -102,6 +103,7 @@ def test_every_engine_subclasses_the_base_and_declares_its_kind():
         "computervision_vn": ComputerVisionVnEngine,
         "chekin": ChekinEngine,
         "ppocr": PpocrEngine,
+        "auto": AutoEngine,
     }
     assert set(classes) == set(registry.BUILTIN_ENGINES)
     for name, cls in classes.items():

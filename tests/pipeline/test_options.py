@@ -11,7 +11,12 @@ import pytest
 from app.api.serializers import OcrJsonSerializer
 from app.engines.base import EngineOptions
 from app.errors import OcrError
-from app.pipeline.options import OPTION_NAMES, PIPELINE_OPTION_NAMES, JobOptions
+from app.pipeline.options import (
+    ENGINE_OPTION_NAMES,
+    OPTION_NAMES,
+    PIPELINE_OPTION_NAMES,
+    JobOptions,
+)
 from app.pipeline.preprocess import PreprocessOptions
 
 #: Every option given, engine-specific ``service`` included.
@@ -55,7 +60,7 @@ def test_only_the_given_options_are_stored():
 def test_every_option_round_trips_through_the_job_fields():
     stored = EVERY.stored()
     assert list(stored) == [*PIPELINE_OPTION_NAMES, "service"]  # the API's names, in order
-    assert set(stored) == set(OPTION_NAMES)
+    assert set(OPTION_NAMES) == {*PIPELINE_OPTION_NAMES, *ENGINE_OPTION_NAMES}
     assert stored == {
         "psm": 6,
         "oem": 1,
@@ -74,6 +79,18 @@ def test_every_option_round_trips_through_the_job_fields():
     )
     assert back == EVERY
     assert back.stored() == stored
+
+
+def test_ppocr_options_round_trip_through_the_job_fields():
+    opts = JobOptions(
+        engine="ppocr",
+        engine_options=(("box_threshold", 0.4), ("unclip_ratio", 2.0), ("upscale_limit", 0)),
+    )
+    stored = json.loads(json.dumps(opts.stored()))
+    assert stored == {"box_threshold": 0.4, "unclip_ratio": 2.0, "upscale_limit": 0}
+    back = JobOptions.from_job_fields(engine="ppocr", languages="eng", options=stored)
+    assert back == opts
+    assert back.for_engine(accepted=frozenset({"box_threshold"})).extra == {"box_threshold": 0.4}
 
 
 def test_from_job_fields_ignores_unknown_keys_and_nulls():
