@@ -261,8 +261,11 @@ OCR_WEBHOOK_RETRY_SECONDS = env_str(
 OCR_PUBLIC_URL = env_str("OCR_PUBLIC_URL", "http://127.0.0.1:8000")
 # Idempotency-Key on POST /api/ocr/: how long a key answers its first job (seconds).
 OCR_IDEMPOTENCY_SECONDS = env_int("OCR_IDEMPOTENCY_SECONDS", 86400)
-OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "eng")
-OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "tesseract")
+# The defaults read each page with the engine and the language pack that suit it
+# (docs/engines-auto.md, docs/languages-auto.md); "tesseract" and "eng" are the
+# single-engine, single-language choices.
+OCR_DEFAULT_LANGUAGES = env_str("OCR_DEFAULT_LANGUAGES", "auto")
+OCR_DEFAULT_ENGINE = env_str("OCR_DEFAULT_ENGINE", "auto")
 OCR_ALLOW_ANONYMOUS = env_bool("OCR_ALLOW_ANONYMOUS", False)
 OCR_TESSDATA_DIR = env_str("OCR_TESSDATA_DIR", "")  # empty: find Debian's tessdata
 OCR_TESSERACT_BACKEND = env_str("OCR_TESSERACT_BACKEND", "auto")  # auto|tesserocr|cli

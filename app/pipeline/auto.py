@@ -62,17 +62,21 @@ KEEP_SECOND_RATIO = 1.25
 
 
 def confident_words(page: PageResult) -> int:
-    """Words read with confidence >= ``CONFIDENT_WORD`` (85, 0-100) that have 3+ letters.
+    """Words read with confidence >= ``CONFIDENT_WORD`` (85, 0-100) that have 3+
+    letters or digits.
 
-    The same test as :func:`app.pipeline.page.looks_wrong` counts: a count of
-    real words read, comparable between engines whose confidences both run 0-100.
+    :func:`app.pipeline.page.looks_wrong`'s test with digits counted as letters: a
+    count of real words read, comparable between engines whose confidences both run
+    0-100. Digits count because a receipt's or a form's prices and numbers are what
+    its reader wants (a receipt photo whose prices Tesseract half read, "4." for
+    "4.20", kept Tesseract's reading when only letters counted: tests/web/test_browser.py).
     """
     return sum(
         1
         for w in page.words()
         if w.confidence is not None
         and w.confidence >= CONFIDENT_WORD
-        and sum(c.isalpha() for c in w.text) >= 3
+        and sum(c.isalnum() for c in w.text) >= 3
     )
 
 

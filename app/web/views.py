@@ -58,7 +58,8 @@ def _engines() -> list[dict[str, Any]]:
                 "available": info.available,
                 "version": info.version,
                 "default": info.name == settings.OCR_DEFAULT_ENGINE,
-                "languages": sorted(
+                "languages": _detect_choice(info)
+                + sorted(
                     (
                         {"code": code, "name": display.language_label(code)}
                         for code in info.languages
@@ -69,6 +70,14 @@ def _engines() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _detect_choice(info: Any) -> list[dict[str, str]]:
+    """``languages=auto`` as the first language chip of a local engine that reads
+    languages (docs/languages-auto.md); it excludes the other chips (static/js/upload.js)."""
+    if info.kind != "local" or not info.languages:
+        return []
+    return [{"code": "auto", "name": "Detect automatically"}]
 
 
 def upload(request: HttpRequest) -> HttpResponse:

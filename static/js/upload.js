@@ -71,6 +71,21 @@
     }
   }
   engineSelect.addEventListener("change", renderLanguages);
+  // "Detect automatically" (languages=auto) stands alone: choosing it clears the other
+  // languages, choosing a language clears it; with none left, detection comes back.
+  languageBox.addEventListener("change", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.checked) {
+      if (!languageBox.querySelector("input:checked")) {
+        const auto = languageBox.querySelector('input[value="auto"]');
+        if (auto) auto.checked = true;
+      }
+      return;
+    }
+    languageBox.querySelectorAll("input:checked").forEach((other) => {
+      if (other !== box && (box.value === "auto" || other.value === "auto")) other.checked = false;
+    });
+  });
 
   function chosenLanguages() {
     return Array.from(languageBox.querySelectorAll("input:checked")).map((i) => i.value);

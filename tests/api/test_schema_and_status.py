@@ -51,7 +51,10 @@ def test_docs_are_served_from_local_assets(api_client, url):
 def test_engines_list_tesseract_with_installed_languages(api_client):
     engines = {e["name"]: e for e in api_client.get("/api/engines/").json()}
     tesseract = engines["tesseract"]
-    assert tesseract["available"] and tesseract["default"] and tesseract["kind"] == "local"
+    assert tesseract["available"] and not tesseract["default"] and tesseract["kind"] == "local"
+    # The default reads each page with the engine that suits it (docs/engines-auto.md).
+    auto = engines["auto"]
+    assert auto["default"] and auto["available"] and auto["languages"] == tesseract["languages"]
     assert "eng" in tesseract["languages"] and "osd" not in tesseract["languages"]
     assert tesseract["version"].startswith("5.")
     for cloud in ("clova", "ultraocr", "computervision_vn", "chekin"):

@@ -45,7 +45,7 @@ def test_ocr_of_a_file_returns_the_finished_job_with_its_typed_result(
     assert job.languages == ["eng"] and job.page_count == 1 and job.pages_done == 1
     assert job.created_at is not None and job.created_at.tzinfo is not None
     doc = job.result
-    assert isinstance(doc, Document) and doc.engine == "tesseract"
+    assert isinstance(doc, Document) and doc.engine == "auto"
     page = doc.pages[0]
     assert page.number == 1 and page.width == rendered.image.width
     assert len(page.words) == len(rendered.word_boxes)
@@ -241,7 +241,7 @@ def test_a_jwt_works_and_makes_keys(live_server, user):
 def test_engines(client):
     engines = {e.name: e for e in client.engines()}
     assert engines["tesseract"].available and "eng" in engines["tesseract"].languages
-    assert engines["tesseract"].default
+    assert engines["auto"].default and not engines["tesseract"].default
 
 
 def test_the_daily_quota_429_is_raised_without_waiting_until_midnight(

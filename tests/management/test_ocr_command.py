@@ -32,7 +32,8 @@ def test_json_output_has_the_schema(tmp_path, capsys):
     render_text(["Hello from the command line"]).image.save(path, quality=95)
     call_command("ocr", str(path), "--json")
     out = json.loads(capsys.readouterr().out)
-    assert out["engine"] == "tesseract"
+    # The defaults: engine=auto read this clean page with Tesseract alone.
+    assert out["engine"] == "auto" and out["pages"][0]["engine"] == "tesseract"
     assert out["pages"][0]["blocks"][0]["lines"][0]["text"] == "Hello from the command line"
 
 

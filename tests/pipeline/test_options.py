@@ -117,7 +117,9 @@ def test_from_request_takes_the_serializers_validated_data():
     # the serializer's defaults: deskew/clean None, engine and languages filled in
     assert data["deskew"] is None and data["clean"] is None
     options = JobOptions.from_request(data, engine=data["engine"], languages=data["languages"])
-    assert options == JobOptions(languages=("eng", "deu"), psm=6, pages="1,3", rotate="off")
+    assert options == JobOptions(
+        engine="auto", languages=("eng", "deu"), psm=6, pages="1,3", rotate="off"
+    )
     assert options.stored() == {"psm": 6, "pages": "1,3", "rotate": "off"}
 
 

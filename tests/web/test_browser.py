@@ -294,3 +294,87 @@ def test_register_page(browser, live_server, shot) -> None:
     browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
     _wait(lambda: browser.find_elements(By.ID, "file-input"), what="the upload page")
     assert "newcomer" in browser.find_element(By.CLASS_NAME, "who").text
+
+
+RECEIPT = [
+    "CORNER BAKERY",
+    "12 Market Street",
+    "Sourdough loaf        4.20",
+    "Butter croissant x2   3.60",
+    "Flat white            3.10",
+    "SUBTOTAL             10.90",
+    "TOTAL EUR            10.90",
+    "Card payment approved",
+    "Thank you for visiting",
+]
+
+
+def _receipt_photo() -> bytes:
+    """A receipt rendered in a monospace font, photographed at an angle on a table in
+    uneven light, as a phone JPEG (bench/photos.py's camera simulations)."""
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import photos as sim
+
+    receipt = render_text(
+        RECEIPT, size=34, font=Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+    ).image
+    frame = sim.FRAME
+    sim.FRAME = (1200, 1600)
+    try:
+        rng = np.random.default_rng(11)
+        return sim.jpeg(sim.camera(sim.perspective(receipt, rng), rng))
+    finally:
+        sim.FRAME = frame
+
+
+def test_a_phone_photo_of_a_receipt_with_the_default_choices(
+    browser, live_server, celery_worker, shot, tmp_path
+) -> None:
+    """A new user's first upload: the defaults (engine and languages detected) on a
+    phone photo of a receipt; the language chips keep "Detect automatically" alone."""
+    from selenium.webdriver.common.by import By
+
+    base = live_server.url
+    user = UserFactory(username="receipt.user")
+    browser.set_window_size(1280, 900)
+    _sign_in(browser, base, user.username)
+    _wait(lambda: browser.find_elements(By.ID, "file-input"), what="the upload page")
+
+    engine = browser.find_element(By.ID, "engine")
+    assert engine.get_attribute("value") == "auto"
+
+    def checked() -> list[str]:
+        boxes = browser.find_elements(By.CSS_SELECTOR, "#languages input:checked")
+        return [b.get_attribute("value") for b in boxes]
+
+    assert checked() == ["auto"]
+    browser.find_element(By.CSS_SELECTOR, '#languages input[value="deu"] + span').click()
+    assert checked() == ["deu"]  # a language replaces detection
+    browser.find_element(By.CSS_SELECTOR, '#languages input[value="deu"] + span').click()
+    assert checked() == ["auto"]  # none left: detection comes back
+    shot("20-upload-defaults")
+
+    photo = tmp_path / "receipt.jpg"
+    photo.write_bytes(_receipt_photo())
+    browser.find_element(By.ID, "file-input").send_keys(str(photo))
+    browser.find_element(By.ID, "submit-files").click()
+    row = "//li[contains(@class,'file-row')][.//span[@class='file-name'][text()='receipt.jpg']]"
+    done = _wait(
+        lambda: browser.find_element(By.XPATH, row + "[@data-state='done']"),
+        timeout=120,
+        what="the receipt to be recognised",
+    )
+    done.find_element(By.LINK_TEXT, "Open result").click()
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "rect.word"), what="word boxes")
+    _wait_image(browser, "#page-image")
+    text = browser.find_element(By.ID, "page-text").get_attribute("value")
+    # Every item and price (Tesseract alone read "4." for "4.20" and "Bye" for "3.60"
+    # on this photo: auto keeps PP-OCR's reading; docs/engines-auto.md).
+    for word in ("CORNER", "BAKERY", "Sourdough", "croissant", "4.20", "3.60", "3.10"):
+        assert word in text, text
+    assert text.count("10.90") == 2 and "TOTAL EUR" in text and "Thank you" in text, text
+    shot("21-receipt-result")

@@ -50,7 +50,10 @@ def test_upload_page_offers_the_engines_and_languages_the_api_reports(
     for engine in engines:
         assert f'value="{engine["name"]}"' in page
     tesseract = next(e for e in engines if e["name"] == "tesseract")
-    assert 'name="languages" value="eng" checked' in page
+    # The default engine (auto) with "Detect automatically" chosen (languages=auto).
+    assert '<option value="auto" selected' in page
+    assert 'name="languages" value="auto" checked' in page
+    assert 'name="languages" value="eng" checked' not in page
     for code in tesseract["languages"]:
         if code != "osd":
             assert f'value="{code}"' in page
