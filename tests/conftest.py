@@ -28,6 +28,17 @@ TEST_QUEUE = f"test-{uuid.uuid4().hex[:8]}"
 EXTRA_ENGINES = ["tests.engines.crashing.build"]
 
 
+#: The defaults the service ships with (onlineocr/settings.py), before the suite's own.
+SHIPPED_DEFAULTS = (django_settings.OCR_DEFAULT_ENGINE, django_settings.OCR_DEFAULT_LANGUAGES)
+
+
+@pytest.fixture
+def shipped_defaults(settings):
+    """The service's own defaults (engine=auto, languages=auto) for a test about them."""
+    settings.OCR_DEFAULT_ENGINE, settings.OCR_DEFAULT_LANGUAGES = SHIPPED_DEFAULTS
+    return SHIPPED_DEFAULTS
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One queue and media folder per run; the crash-test engine plug-in registered."""
@@ -39,6 +50,12 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     django_settings.OCR_WEBHOOK_QUEUE = TEST_QUEUE
     django_settings.OCR_EXTRA_ENGINES = EXTRA_ENGINES
     django_settings.MEDIA_ROOT = str(media)
+    # The suite reads with one engine and one pack, as a request naming them does; the
+    # tests about the shipped defaults (engine=auto, languages=auto) ask for them with
+    # the ``shipped_defaults`` fixture. On the suite's many tiny test images auto would
+    # ask PP-OCR for a second opinion (too few words) and double the run's time.
+    django_settings.OCR_DEFAULT_ENGINE = "tesseract"
+    django_settings.OCR_DEFAULT_LANGUAGES = "eng"
     # Every health test sees fresh checks (the public status is otherwise kept 5 s).
     django_settings.OCR_HEALTH_PUBLIC_CACHE_SECONDS = 0
     registry.reset()

@@ -50,3 +50,10 @@ def test_no_documented_code_is_unknown():
     codes = [code for code, _ in rows]
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
     assert not duplicates, f"codes listed twice in docs/errors.md: {duplicates}"
+
+
+def test_the_service_ships_with_engine_and_languages_auto():
+    """README and docs promise engine=auto and languages=auto as the defaults."""
+    from tests.conftest import SHIPPED_DEFAULTS
+
+    assert SHIPPED_DEFAULTS == ("auto", "auto")

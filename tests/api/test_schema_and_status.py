@@ -48,7 +48,7 @@ def test_docs_are_served_from_local_assets(api_client, url):
     assert "drf_spectacular_sidecar" in html or "/static/" in html
 
 
-def test_engines_list_tesseract_with_installed_languages(api_client):
+def test_engines_list_tesseract_with_installed_languages(api_client, shipped_defaults):
     engines = {e["name"]: e for e in api_client.get("/api/engines/").json()}
     tesseract = engines["tesseract"]
     assert tesseract["available"] and not tesseract["default"] and tesseract["kind"] == "local"

@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_ocr_of_a_file_returns_the_finished_job_with_its_typed_result(
-    client, celery_worker, tmp_path
+    client, celery_worker, tmp_path, shipped_defaults
 ):
     path, rendered = write_page(tmp_path, "letter.png")
     job = client.ocr(path, languages=["eng"], metadata={"case": 7}, psm=3, deskew=True)
@@ -238,7 +238,7 @@ def test_a_jwt_works_and_makes_keys(live_server, user):
         assert [k.name for k in listed] == ["script"]
 
 
-def test_engines(client):
+def test_engines(client, shipped_defaults):
     engines = {e.name: e for e in client.engines()}
     assert engines["tesseract"].available and "eng" in engines["tesseract"].languages
     assert engines["auto"].default and not engines["tesseract"].default

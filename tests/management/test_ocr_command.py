@@ -27,7 +27,7 @@ def test_it_prints_the_text(tmp_path, capsys):
     assert cer(rendered.text, capsys.readouterr().out) < 0.02
 
 
-def test_json_output_has_the_schema(tmp_path, capsys):
+def test_json_output_has_the_schema(tmp_path, capsys, shipped_defaults):
     path = tmp_path / "page.jpg"
     render_text(["Hello from the command line"]).image.save(path, quality=95)
     call_command("ocr", str(path), "--json")

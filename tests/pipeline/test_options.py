@@ -112,7 +112,7 @@ def _validated(data: dict) -> dict:
     return serializer.validated_data
 
 
-def test_from_request_takes_the_serializers_validated_data():
+def test_from_request_takes_the_serializers_validated_data(shipped_defaults):
     data = _validated({"psm": 6, "pages": "1,3", "rotate": "off", "languages": "eng+deu"})
     # the serializer's defaults: deskew/clean None, engine and languages filled in
     assert data["deskew"] is None and data["clean"] is None

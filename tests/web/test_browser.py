@@ -332,7 +332,7 @@ def _receipt_photo() -> bytes:
 
 
 def test_a_phone_photo_of_a_receipt_with_the_default_choices(
-    browser, live_server, celery_worker, shot, tmp_path
+    browser, live_server, celery_worker, shot, tmp_path, shipped_defaults
 ) -> None:
     """A new user's first upload: the defaults (engine and languages detected) on a
     phone photo of a receipt; the language chips keep "Detect automatically" alone."""

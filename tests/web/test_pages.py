@@ -43,7 +43,7 @@ def test_upload_page_is_open_to_anonymous_visitors_when_allowed(client: Client, 
 
 
 def test_upload_page_offers_the_engines_and_languages_the_api_reports(
-    client_for, user, client: Client
+    client_for, user, client: Client, shipped_defaults
 ) -> None:
     engines = client.get("/api/engines/").json()
     page = client_for(user).get("/").content.decode()
