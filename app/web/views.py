@@ -27,6 +27,7 @@ from app.api.serializers import JobRerunSerializer
 from app.engines import registry
 from app.errors import OcrError
 from app.models import Job
+from app.pipeline import langdetect
 from app.throttles import LoginForm, answer_429_when_throttled
 from app.web import batches, display
 from app.web.forms import HistoryFilterForm, RegisterForm, rerun_request
@@ -77,7 +78,7 @@ def _detect_choice(info: Any) -> list[dict[str, str]]:
     languages (docs/languages-auto.md); it excludes the other chips (static/js/upload.js)."""
     if info.kind != "local" or not info.languages:
         return []
-    return [{"code": "auto", "name": "Detect automatically"}]
+    return [{"code": langdetect.AUTO, "name": "Detect automatically"}]
 
 
 def upload(request: HttpRequest) -> HttpResponse:
