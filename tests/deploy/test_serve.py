@@ -187,8 +187,9 @@ def test_an_ocr_job_goes_through_nginx_uwsgi_redis_worker_and_postgres(stack: St
     assert stack.get("/metrics").status_code == 403
     metrics = stack.get("/metrics", headers={"Authorization": f"Bearer {stack.metrics_token}"})
     assert metrics.status_code == 200
-    assert 'onlineocr_jobs{engine="tesseract",status="done"} 1.0' in metrics.text
-    assert 'onlineocr_ocr_page_seconds_count{engine="tesseract"} 1.0' in metrics.text
+    # Labelled by the job's engine: the shipped default, auto (docs/engines-auto.md).
+    assert 'onlineocr_jobs{engine="auto",status="done"} 1.0' in metrics.text
+    assert 'onlineocr_ocr_page_seconds_count{engine="auto"} 1.0' in metrics.text
 
 
 def test_nginx_serves_static_files_itself_with_long_caching(stack: Stack):
