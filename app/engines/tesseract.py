@@ -60,6 +60,7 @@ from PIL import Image
 from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.errors import OcrError
 from app.pipeline.frames import check_sides
+from app.pipeline.gutter import split_at_gutter
 from app.pipeline.schema import Block, Line, PageResult, Word
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,10 @@ TESSDATA_LSTM = 17
 _MAX_TESSDATA_ENTRIES = 1000
 #: Modes that run OSD inside recognition (handled by the CLI backend, see module doc).
 OSD_PSM = frozenset({1, 12})
+#: Modes with Tesseract's own page layout analysis (automatic page segmentation), whose
+#: readings across the fold of a photographed book spread are repaired
+#: (:func:`app.pipeline.gutter.split_at_gutter`); the others are what the caller asked for.
+LAYOUT_PSM = frozenset({1, 3})
 #: ``Recognize()`` returning False before this share of the timeout has passed is
 #: a page Tesseract refused (``invalid_image``), not a ``timeout``: its monitor
 #: only cancels once the deadline is reached.
@@ -583,9 +588,20 @@ class TesseractEngine(OcrEngine):
             tsv = self._tsv_cli(image, psm=psm, options=options)
         else:
             raise OcrError("engine_unavailable", "Tesseract is not installed.", field="engine")
-        return parse_tsv(
+        page = parse_tsv(
             tsv, page_number=page_number, width=image.width, height=image.height, dpi=options.dpi
         )
+        if psm in LAYOUT_PSM:
+            blocks = split_at_gutter(page.blocks)
+            if blocks is not None:
+                page = PageResult.from_blocks(
+                    number=page_number,
+                    width=image.width,
+                    height=image.height,
+                    blocks=blocks,
+                    dpi=options.dpi,
+                )
+        return page
 
     def _tsv_tesserocr(self, image: Image.Image, *, psm: int, options: EngineOptions) -> str:
         lang = "+".join(options.languages)

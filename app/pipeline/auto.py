@@ -17,23 +17,33 @@ The policy (:func:`ocr_page_auto`), calibrated on ``bench/accuracy.py``'s scan s
 
    * the photo preprocessing found a photo: a page on a background or uneven /
      dim light (the page result's ``photo`` report, :mod:`app.pipeline.photo`);
+   * the image says a camera took it (EXIF ``Make``/``Model``,
+     :func:`app.pipeline.inputs.camera_made`): a phone photo of a page lying flat
+     in even light passes the photo step's tests, yet is a photo (the real-photo
+     set's cookbook pages and German spread);
+   * the page is a strip at least :data:`STRIP_ASPECT` times as tall as it is wide:
+     a till receipt (no paper page is that narrow: A4 1.41, legal 1.65), where
+     PP-OCR reads the small, widely spaced print better (the Walgreens receipt of
+     the real-photo set, cropped, no EXIF: CER 0.056 against Tesseract's 0.172);
    * Tesseract's reading looks wrong (:func:`app.pipeline.page.looks_wrong`:
      fewer than 3 words, or a low mean confidence with few confidently read words).
 
    Tesseract's own mean confidence does not tell a photo it half read: before the
    photo preprocessing, on ``tale-perspective`` it read 88 of ~530 words (CER 0.83)
    at a mean confidence of 91, higher than on most scans (88-96); the photo report
-   catches such pages. A third trigger, paper that is not white (median paper
+   catches such pages. A further trigger, paper that is not white (median paper
    brightness under 245, as a camera records paper and a scanner does not), was
    measured and dropped: on the photo set it changed no choice (the 5 photos only
    it flagged kept Tesseract's reading), on the scans it ran PP-OCR on a yellowed
    book page (``c03-29.pdf``) for nothing.
 3. With both readings, keep PP-OCR's only when it has at least
    :data:`KEEP_SECOND_RATIO` times as many confidently read words
-   (:func:`confident_words`) as Tesseract's; else Tesseract's (its reading order
-   is the better one). On the calibration pages the ratio was 0.98-1.09 where
-   both read the page fully (scans, the photos Tesseract reads well) and 1.31-566
-   where PP-OCR found words Tesseract missed.
+   (:func:`confident_words`) as Tesseract's; else Tesseract's. Calibrated on the
+   16 pages where both engines ran (photo set and real-photo set, with the
+   reading order of rows and the gutter repair in place): PP-OCR read better
+   (by CER) at ratios 1.08-5.9 (``c03-29-shaded`` 1.08, ``tale-curved`` 1.11,
+   the Walgreens receipt 1.26, ...), Tesseract as well or better at 0.67-1.00
+   (``linn-dim-bleed`` 0.99, the cookbook pages 0.71 and 0.84, ...).
 
 The page result names the engine that read it (``PageResult.engine``).
 """
@@ -48,6 +58,7 @@ from PIL import Image
 
 from app.engines.auto import AutoEngine, member_options
 from app.engines.base import EngineOptions
+from app.pipeline.inputs import camera_made
 from app.pipeline.page import CONFIDENT_WORD, PageSettings, looks_wrong, ocr_page
 from app.pipeline.schema import PageResult
 
@@ -58,7 +69,9 @@ log = logging.getLogger(__name__)
 
 #: Keep the secondary's reading when it has at least this many times the
 #: confidently read words of the primary's (calibration: module docstring).
-KEEP_SECOND_RATIO = 1.25
+KEEP_SECOND_RATIO = 1.05
+#: A page at least this many times as tall as it is wide is a till receipt's strip.
+STRIP_ASPECT = 2.5
 
 
 def confident_words(page: PageResult) -> int:
@@ -80,15 +93,20 @@ def confident_words(page: PageResult) -> int:
     )
 
 
-def second_opinion(first: PageResult) -> str | None:
+def second_opinion(first: PageResult, image: Image.Image | None = None) -> str | None:
     """Why the secondary should read the page too, or None (see the module docstring).
 
-    ``first``: the primary's reading (with its ``photo`` report).
-    Returns ``"photo"`` or ``"weak"``.
+    ``first``: the primary's reading (with its ``photo`` report and the size of the
+    image it read, pixels); ``image``: the page as it came in (its EXIF).
+    Returns ``"photo"``, ``"camera"``, ``"receipt"`` or ``"weak"``.
     """
     report = first.photo or {}
     if report.get("page_detected") or report.get("flattened") or report.get("perspective"):
         return "photo"
+    if image is not None and camera_made(image):
+        return "camera"
+    if first.width and first.height >= STRIP_ASPECT * first.width:
+        return "receipt"
     if looks_wrong(first):
         return "weak"
     return None
@@ -141,7 +159,7 @@ def ocr_page_auto(
     secondary = engine.secondary(options)
     if secondary is None:
         return first
-    reason = second_opinion(first)
+    reason = second_opinion(first, image)
     if reason is None:
         return first
     # languages=auto was settled by the primary's reading (app.pipeline.langdetect): the

@@ -303,6 +303,25 @@ class PageImage:
     dpi: int | None
 
 
+#: EXIF tags 271 and 272 (TIFF/EXIF 2.32): the maker and model of the camera.
+_EXIF_MAKE, _EXIF_MODEL = 0x010F, 0x0110
+
+
+def camera_made(im: Image.Image) -> bool:
+    """Whether ``im``'s EXIF names the camera that took it (``Make`` or ``Model``, tags
+    271/272 of EXIF 2.32), as phones and cameras write them and scanners do not.
+
+    The EXIF is Pillow's (``im.getexif()``), which :func:`iter_image_pages` keeps on the
+    pages it yields; an image without EXIF (a PNG, a PDF page, a photo sent through a
+    messenger that strips it) is not known to be camera-made.
+    """
+    try:
+        exif = im.getexif()
+    except Exception:  # a broken EXIF block says nothing
+        return False
+    return bool(exif.get(_EXIF_MAKE) or exif.get(_EXIF_MODEL))
+
+
 def _image_dpi(im: Image.Image) -> int | None:
     """The resolution (DPI) a page image declares, or None when unknown.
 
@@ -313,10 +332,17 @@ def _image_dpi(im: Image.Image) -> int | None:
     from an EXIF ``XResolution`` (or 72 when the EXIF has none), and that is a
     camera's nominal value (phones store 72), not the page's resolution. Taken
     as one it made a phone photo upscaled 2.84x and Tesseract told 72 DPI
-    (docs/photos-bench.md, cause 1). Values outside 50-2400 are unknown too.
+    (docs/photos-bench.md, cause 1). A JPEG whose EXIF names the camera that took
+    it (``Make`` or ``Model``) has no page resolution either, whatever its JFIF
+    density says: a Canon EOS 600D writes JFIF 72 DPI too (``book_de_maker`` of
+    the real-photo set, upscaled 3.3x to 8861 x 6624 px for it). Values outside
+    50-2400 are unknown too.
     """
-    if im.format in _JPEG_FORMATS and im.info.get("jfif_unit") not in (1, 2):
-        return None
+    if im.format in _JPEG_FORMATS:
+        if im.info.get("jfif_unit") not in (1, 2):
+            return None
+        if camera_made(im):
+            return None
     dpi = im.info.get("dpi")
     try:
         value = int(round(float(dpi[0]))) if dpi else None

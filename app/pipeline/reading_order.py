@@ -63,7 +63,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from app.pipeline.schema import Block, Line
+from app.pipeline.schema import Block, Line, mean_confidence, union_bbox
 
 #: Largest y gap inside one block, in median line heights. Body text set at
 #: 1.2-1.6 line spacing leaves gaps of 0.2-0.6 line heights; a blank line 1.2 or more.
@@ -94,6 +94,8 @@ MAX_SKEW = 10.0
 SKEW_MIN_ASPECT = 4.0
 
 Box = tuple[float, float, float, float]
+#: A block's lines as rows: each row the indices of its lines, left to right.
+Rows = list[list[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,16 +299,29 @@ def _sections(page: _Page, gutter: _Gutter) -> list[list[int]]:
 
 
 def _rows(page: _Page, members: list[int]) -> list[list[int]]:
-    """``members`` in rows (:data:`ROW_OVERLAP`), rows top down, each left to right."""
+    """``members`` in rows, rows top down, each left to right.
+
+    Lines in order of their vertical centres; a line joins the current row when it
+    overlaps the row's first line vertically by :data:`ROW_OVERLAP` of the smaller
+    height (the first line, not the last: a chain of lines each a little lower
+    than the last is not one row) and stands beside every line of the row (overlaps
+    none of them in x by more than :data:`ROW_OVERLAP` line heights: the wrapped
+    end of a tilted line under it is not beside it).
+    """
     boxes = page.boxes
+    slack = ROW_OVERLAP * page.h
     rows: list[list[int]] = []
     for i in sorted(members, key=lambda i: (_y_center(page, i), boxes[i][0])):
         if rows:
-            j = rows[-1][-1]
+            row = rows[-1]
+            j = row[0]
             overlap = min(boxes[i][3], boxes[j][3]) - max(boxes[i][1], boxes[j][1])
             smaller = min(boxes[i][3] - boxes[i][1], boxes[j][3] - boxes[j][1])
-            if overlap >= ROW_OVERLAP * smaller:
-                rows[-1].append(i)
+            beside = all(
+                min(boxes[i][2], boxes[k][2]) - max(boxes[i][0], boxes[k][0]) <= slack for k in row
+            )
+            if overlap >= ROW_OVERLAP * smaller and beside:
+                row.append(i)
                 continue
         rows.append([i])
     return [sorted(row, key=lambda i: boxes[i][0]) for row in rows]
@@ -346,16 +361,27 @@ def _chains(page: _Page, members: list[int]) -> list[list[int]]:
     return sorted(chains, key=lambda c: (boxes[c[0]][1], boxes[c[0]][0]))
 
 
-def _leaf(page: _Page, members: list[int]) -> list[list[int]]:
+def _cells(page: _Page, rows: list[list[int]]) -> bool:
+    """Whether the lines that stand side by side in ``rows`` are cells, not flows of text:
+    their median width is under :data:`MIN_COLUMN_WIDTH` line heights (a receipt's
+    labels, values and prices, a form's fields; two text columns or a caption beside a
+    paragraph are wider)."""
+    widths = [page.boxes[i][2] - page.boxes[i][0] for row in rows if len(row) > 1 for i in row]
+    return bool(widths) and median(widths) < MIN_COLUMN_WIDTH * page.h
+
+
+def _leaf(page: _Page, members: list[int]) -> list[Rows]:
     """Blocks of a region with no gutter and no gap: one block in rows when its lines
-    form a grid (:func:`_is_grid`, any two lines side by side count), else its chains
-    (:func:`_chains`)."""
+    form a grid (:func:`_is_grid`, any two lines side by side count) or the lines side
+    by side are cells (:func:`_cells`: a receipt whose full-width header and footer
+    lines outnumber its label-and-price rows), else its chains (:func:`_chains`), a
+    line per row."""
     rows = _rows(page, members)
     if any(len(row) > 1 for row in rows):
         first = {row[0] for row in rows}
-        if _is_grid(page, rows, first):
-            return [[i for row in rows for i in row]]
-    return _chains(page, members)
+        if _is_grid(page, rows, first) or _cells(page, rows):
+            return [rows]
+    return [[[i] for i in chain] for chain in _chains(page, members)]
 
 
 def _aside(page: _Page, members: list[int]) -> _Gutter | None:
@@ -374,10 +400,11 @@ def _aside(page: _Page, members: list[int]) -> _Gutter | None:
     return None if _is_grid(page, _rows(page, members), set(gutter.left)) else gutter
 
 
-def _order(page: _Page, members: list[int]) -> list[list[int]]:
-    """Blocks of ``members`` in reading order (the recursion of the module docstring)."""
+def _order(page: _Page, members: list[int]) -> list[Rows]:
+    """Blocks of ``members`` in reading order, each as its rows (the recursion of the
+    module docstring)."""
     if len(members) <= 1:
-        return [members] if members else []
+        return [[members]] if members else []
     gutter = _gutter(page, members)
     if gutter is not None:
         if not gutter.spanning:
@@ -399,16 +426,20 @@ def _order(page: _Page, members: list[int]) -> list[list[int]]:
 # -- public --------------------------------------------------------------------------
 
 
-def order_boxes(
+def order_rows(
     boxes: Sequence[Sequence[float]],
     polygons: Sequence[Sequence[Sequence[float]] | None] | None = None,
-) -> list[list[int]]:
-    """Blocks in reading order, each a list of indices into ``boxes`` in reading order.
+) -> list[Rows]:
+    """Blocks in reading order, each a list of rows, each row a list of indices into
+    ``boxes`` from left to right.
 
     ``boxes``: ``[left, top, right, bottom]`` per line, pixels. ``polygons``
     (optional, same length, items may be None): the lines' polygons, used for
     the skew (:func:`estimate_skew`) and, where given, for the line's deskewed
-    box. Every index appears exactly once; no boxes gives no blocks.
+    box. A row holds more than one line only in a block read row by row (a
+    table, a receipt, a form: :func:`_leaf`). Every index appears exactly once;
+    no boxes gives no blocks. Raises ``ValueError`` when ``polygons`` and
+    ``boxes`` differ in length.
     """
     if not boxes:
         return []
@@ -425,12 +456,41 @@ def order_boxes(
     return _order(_Page(deskewed, h), list(range(len(boxes))))
 
 
-def order_lines(lines: list[Line]) -> list[Block]:
-    """``lines`` (any order) as blocks in reading order (:func:`order_boxes`).
+def order_boxes(
+    boxes: Sequence[Sequence[float]],
+    polygons: Sequence[Sequence[Sequence[float]] | None] | None = None,
+) -> list[list[int]]:
+    """Blocks in reading order, each a list of indices into ``boxes`` in reading order
+    (:func:`order_rows` with each block's rows joined)."""
+    return [[i for row in block for i in row] for block in order_rows(boxes, polygons)]
 
-    Uses each line's ``bbox`` and ``polygon``. Each block's ``bbox`` is the union
-    of its lines' and its ``confidence`` the mean of its words'
-    (:meth:`Block.from_lines`). No lines give no blocks.
+
+def order_lines(lines: list[Line]) -> list[Block]:
+    """``lines`` (any order) as blocks in reading order (:func:`order_rows`).
+
+    Uses each line's ``bbox`` and ``polygon``. The lines of one row of a block
+    read row by row (a receipt's label and its price, a table's cells) become one
+    line, their words left to right (its ``polygon`` None: the row's lines keep
+    their own only as words' boxes); any other line is kept as it is. Each
+    block's ``bbox`` is the union of its lines' and its ``confidence`` the mean
+    of its words' (:meth:`Block.from_lines`). No lines give no blocks.
     """
-    order = order_boxes([ln.bbox for ln in lines], [ln.polygon for ln in lines])
-    return [Block.from_lines([lines[i] for i in block]) for block in order]
+    order = order_rows([ln.bbox for ln in lines], [ln.polygon for ln in lines])
+    return [
+        Block.from_lines([_row_line([lines[i] for i in row]) for row in block]) for block in order
+    ]
+
+
+def _row_line(row: list[Line]) -> Line:
+    """One line of a row's lines (left to right); a row of one line is that line."""
+    if len(row) == 1:
+        return row[0]
+    words = [w for ln in row for w in ln.words]
+    if all(ln.words for ln in row):
+        return Line.from_words(words)
+    return Line(
+        bbox=union_bbox(ln.bbox for ln in row),
+        text=" ".join(ln.text for ln in row if ln.text),
+        confidence=mean_confidence(ln.confidence for ln in row),
+        words=words,
+    )

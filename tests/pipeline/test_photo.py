@@ -102,6 +102,19 @@ def test_jfif_density_is_kept(page):
     assert only.dpi == 200
 
 
+def test_a_camera_jpeg_has_no_page_resolution_whatever_its_jfif_density(page):
+    # As a Canon EOS 600D writes them (book_de_maker of the real-photo set): JFIF
+    # 72 DPI and EXIF Make/Model. Taken as 72 DPI, the photo was upscaled 3.3x.
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS 600D"
+    buf = io.BytesIO()
+    page.save(buf, "JPEG", dpi=(72, 72), exif=exif)
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        assert im.info["jfif_density"] == (72, 72) and im.info["jfif_unit"] == 1
+    (only,) = inputs.iter_image_pages(io.BytesIO(buf.getvalue()), max_pixels=60_000_000)
+    assert only.dpi is None
+
+
 def test_perspective_photo_on_a_table(engine, dense):
     # Without the fixes (measured): CER 0.415, a false skew of -6.34 degrees
     # measured on the table's edge, and the page upscaled 4x as if at 72 DPI.
