@@ -188,6 +188,27 @@ def parse_tsv(
     )
 
 
+def read_tsv(
+    tsv: str, *, psm: int, page_number: int, width: int, height: int, dpi: int | None
+) -> PageResult:
+    """The page of Tesseract's TSV (:func:`parse_tsv`), read in page segmentation mode
+    ``psm``: with Tesseract's own layout analysis (:data:`LAYOUT_PSM`), a reading across
+    the fold of a photographed book spread is repaired
+    (:func:`app.pipeline.gutter.split_at_gutter`: lines cut at the fold, the two pages
+    read one after the other); any other page is :func:`parse_tsv`'s as it is.
+    ``width``/``height``: the image's size in pixels; ``dpi`` as Tesseract was told.
+    """
+    page = parse_tsv(tsv, page_number=page_number, width=width, height=height, dpi=dpi)
+    if psm not in LAYOUT_PSM:
+        return page
+    blocks = split_at_gutter(page.blocks)
+    if blocks is None:
+        return page
+    return PageResult.from_blocks(
+        number=page_number, width=width, height=height, blocks=blocks, dpi=dpi
+    )
+
+
 @functools.cache
 def traineddata_components(path: str) -> frozenset[int]:
     """The component indices present in the ``.traineddata`` file at ``path`` (cached per path).
@@ -588,20 +609,14 @@ class TesseractEngine(OcrEngine):
             tsv = self._tsv_cli(image, psm=psm, options=options)
         else:
             raise OcrError("engine_unavailable", "Tesseract is not installed.", field="engine")
-        page = parse_tsv(
-            tsv, page_number=page_number, width=image.width, height=image.height, dpi=options.dpi
+        return read_tsv(
+            tsv,
+            psm=psm,
+            page_number=page_number,
+            width=image.width,
+            height=image.height,
+            dpi=options.dpi,
         )
-        if psm in LAYOUT_PSM:
-            blocks = split_at_gutter(page.blocks)
-            if blocks is not None:
-                page = PageResult.from_blocks(
-                    number=page_number,
-                    width=image.width,
-                    height=image.height,
-                    blocks=blocks,
-                    dpi=options.dpi,
-                )
-        return page
 
     def _tsv_tesserocr(self, image: Image.Image, *, psm: int, options: EngineOptions) -> str:
         lang = "+".join(options.languages)

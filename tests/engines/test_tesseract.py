@@ -16,6 +16,7 @@ from app.engines.tesseract import (
     TesseractEngine,
     build,
     parse_tsv,
+    read_tsv,
     set_image,
     traineddata_components,
 )
@@ -217,6 +218,35 @@ def test_parse_tsv_drops_empty_words_and_groups_lines():
     assert page.blocks[0].lines[0].bbox == [10, 20, 90, 30]
     assert page.blocks[1].lines[0].words[0].confidence is None
     assert page.number == 3 and page.dpi == 300
+
+
+def spread_tsv(rows: int = 8) -> str:
+    """Tesseract's TSV of a book spread read across the fold, as on the real-photo set's
+    German spread: one block, each row of both pages one line, the fold 600 px wide."""
+    out = [
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    ]
+    for k in range(rows):
+        y = 100 + 60 * k
+        xs = [100 + 165 * i for i in range(4)] + [1345 + 165 * i for i in range(4)]
+        texts = [f"L{k}w{i}" for i in range(4)] + [f"R{k}w{i}" for i in range(4)]
+        for n, (x, text) in enumerate(zip(xs, texts, strict=True), start=1):
+            out.append(f"5\t1\t1\t1\t{k + 1}\t{n}\t{x}\t{y}\t150\t40\t93\t{text}")
+    return "\n".join(out) + "\n"
+
+
+def test_a_reading_across_a_book_spreads_fold_is_read_page_by_page():
+    tsv = spread_tsv()
+    across = parse_tsv(tsv, page_number=1, width=2100, height=700, dpi=None)
+    assert across.text.split("\n")[0] == "L0w0 L0w1 L0w2 L0w3 R0w0 R0w1 R0w2 R0w3"
+    page = read_tsv(tsv, psm=3, page_number=1, width=2100, height=700, dpi=None)
+    left = "\n".join(" ".join(f"L{k}w{i}" for i in range(4)) for k in range(8))
+    right = "\n".join(" ".join(f"R{k}w{i}" for i in range(4)) for k in range(8))
+    assert page.text == left + "\n\n" + right
+    assert sorted(w.text for w in page.words()) == sorted(w.text for w in across.words())
+    assert page.confidence == across.confidence == 93.0
+    # A single-column mode is what the caller asked for: read as Tesseract gave it.
+    assert read_tsv(tsv, psm=6, page_number=1, width=2100, height=700, dpi=None).text == across.text
 
 
 # -- bounded models (issue 11, point 3) ---------------------------------------------------
