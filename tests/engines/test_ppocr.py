@@ -223,6 +223,35 @@ def test_two_columns_become_two_blocks_read_one_after_the_other(engine):
     assert [b.text for b in page.blocks] == [left.text, right.text]
 
 
+RECEIPT = [
+    "        CORNER BAKERY",
+    "      12 Market Street",
+    "",
+    "Sourdough loaf            4.20",
+    "Croissant x2              3.60",
+    "Rye bread                 3.10",
+    "",
+    "TOTAL EUR                10.90",
+    "   Thank you for your visit",
+]
+
+
+def test_a_receipt_reads_each_item_with_its_price_on_one_line(engine):
+    # PP-OCR detects "Sourdough loaf" and "4.20" as two lines; read in rows, each
+    # row is one line, labels and prices in the receipt's order (the real Saathimart
+    # receipt photo: CER 0.46 with its labels then its values, 0.03 in rows).
+    receipt = render_text(RECEIPT, size=34)  # (in a monospace font PP-OCR drops spaces)
+    photo = degrade(receipt.image.rotate(1.5, expand=True, fillcolor=255), blur=0.8, noise=6)
+    page = read(engine, photo)
+    lines = [ln.text for b in page.blocks for ln in b.lines]
+    for row in ("Sourdough loaf 4.20", "Croissant x2 3.60", "Rye bread 3.10", "TOTAL EUR 10.90"):
+        assert row in lines, lines
+    assert cer("\n".join(" ".join(r.split()) for r in RECEIPT if r.strip()), page.text) < 0.05
+    loaf = next(ln for b in page.blocks for ln in b.lines if ln.text.startswith("Sourdough"))
+    assert [w.text for w in loaf.words] == ["Sourdough", "loaf", "4.20"]
+    assert loaf.words[-1].bbox[0] > loaf.words[1].bbox[2] + 50  # the price's own box
+
+
 def test_each_option_reaches_the_detector_and_does_not_stick(engine):
     rendered = render_text()
     assert read(engine, rendered.image, extra={"box_threshold": 0.9}).words() == []
