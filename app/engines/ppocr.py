@@ -63,7 +63,7 @@ from app.engines.base import EngineInfo, EngineOptions, OcrEngine
 from app.engines.ppocr_languages import readable_languages
 from app.engines.ppocr_layout import group_lines
 from app.engines.ppocr_model import onnx_metadata
-from app.engines.ppocr_words import WordConfidenceBoxes, estimate_words, merge_pieces
+from app.engines.ppocr_words import WordConfidenceBoxes, estimate_words, merge_line
 from app.errors import OcrError
 from app.pipeline.frames import to_ocr_mode
 from app.pipeline.schema import Line, PageResult, polygon_bbox
@@ -159,7 +159,7 @@ class PpocrEngine(OcrEngine):
         reason = f"model file(s) missing: {', '.join(self._missing)}" if self._missing else ""
         return EngineInfo(
             name=self.name,
-            title=f"PP-OCR ({MODEL_NAME}, RapidOCR)",
+            title="PP-OCR (photos, many languages)",
             available=not self._missing,
             version=_version(),
             languages=self._languages,
@@ -268,9 +268,10 @@ def to_lines(out: Any) -> list[Line]:
         polygon = [[int(round(float(x))), int(round(float(y)))] for x, y in box]
         bbox = polygon_bbox(polygon)
         confidence = round(100.0 * float(score), 2)
-        words = merge_pieces(text, groups[0]) if groups else None
-        if words is not None:
+        merged = merge_line(text, groups[0]) if groups else None
+        if merged is not None:
             groups.pop(0)
+            text, words = merged
         else:
             words = estimate_words(text, bbox, confidence)
         lines.append(

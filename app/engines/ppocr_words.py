@@ -78,18 +78,54 @@ def _word(texts: list[str], scores: list[float], boxes: list[list[int]]) -> Word
     )
 
 
+#: Two pieces of one token are two words when the blank between their boxes is at least
+#: this share of the line's mean character width (set on rendered monospace receipts:
+#: a space is one character cell, 0.8-1.2 of the mean width between the pieces' boxes;
+#: pieces RapidOCR splits inside a word, at wide letter spacing, are 0.1-0.4 apart).
+SPACE_GAP = 0.7
+#: ... and when both sides have at least this many characters: a swash capital set
+#: apart from the rest of a logo (``W algreens`` on the Walgreens receipt) is no word.
+MIN_SPLIT_CHARS = 2
+
+
+def _char_width(pieces: Sequence[tuple[str, float, Any]]) -> float:
+    """The line's mean character width (pixels): its pieces' box widths over their
+    characters."""
+    chars = sum(len(p[0]) for p in pieces)
+    width = sum(polygon_bbox(p[2])[2] - polygon_bbox(p[2])[0] for p in pieces)
+    return width / chars if chars else 0.0
+
+
 def merge_pieces(line_text: str, pieces: Sequence[tuple[str, float, Any]]) -> list[Word] | None:
-    """The words of a line from RapidOCR's ``pieces`` ``(text, probability 0-1, 4 points)``.
+    """The words of :func:`merge_line` (None when the pieces do not spell the line)."""
+    merged = merge_line(line_text, pieces)
+    return merged[1] if merged is not None else None
+
+
+def merge_line(
+    line_text: str, pieces: Sequence[tuple[str, float, Any]]
+) -> tuple[str, list[Word]] | None:
+    """The text and words of a line from RapidOCR's ``pieces`` ``(text, probability
+    0-1, 4 points)``.
 
     Pieces are joined into the space-separated words of ``line_text``; a word
     holding a CJK character stays split into its pieces (one per character).
-    Word ``bbox``: the union of its pieces' boxes (pixels); ``confidence``:
-    the mean piece probability scaled to 0-100. None when the pieces do not
-    spell ``line_text`` without its spaces (the caller then estimates boxes).
+    Pieces of one token stay apart, as words of their own, where a blank of at
+    least :data:`SPACE_GAP` mean character widths separates their boxes and
+    both sides have :data:`MIN_SPLIT_CHARS` characters or more: the
+    recogniser drops the space between two words printed in a monospace font
+    (``CORNERBAKERY`` on a receipt) but RapidOCR's decoder splits the pieces at
+    the blank; the returned text is ``line_text`` with a space put there. Word
+    ``bbox``: the union of its pieces' boxes (pixels); ``confidence``: the mean
+    piece probability scaled to 0-100. None when the pieces do not spell
+    ``line_text`` without its spaces (the caller then estimates boxes).
     """
     if "".join(p[0] for p in pieces) != "".join(line_text.split()):
         return None
+    blank = SPACE_GAP * _char_width(pieces)
     words: list[Word] = []
+    splits: set[int] = set()  # offsets, in line_text's characters without spaces
+    at = 0
     queue = list(pieces)
     for token in line_text.split():
         if any(_is_cjk(c) for c in token):
@@ -98,19 +134,38 @@ def merge_pieces(line_text: str, pieces: Sequence[tuple[str, float, Any]]) -> li
                 text, score, points = queue.pop(0)
                 spelled += text
                 words.append(_word([text], [float(score)], [polygon_bbox(points)]))
+            at += len(token)
             continue
         texts: list[str] = []
         scores: list[float] = []
         boxes: list[list[int]] = []
-        while "".join(texts) != token:
+        spelled = ""
+        while spelled != token:
             text, score, points = queue.pop(0)
+            box = polygon_bbox(points)
+            apart = bool(texts) and blank > 0 and box[0] - boxes[-1][2] >= blank
+            if apart and len("".join(texts)) >= MIN_SPLIT_CHARS and len(text) >= MIN_SPLIT_CHARS:
+                words.append(_word(texts, scores, boxes))
+                splits.add(at + len(spelled))
+                texts, scores, boxes = [], [], []
             texts.append(text)
             scores.append(float(score))
-            boxes.append(polygon_bbox(points))
-            if len("".join(texts)) > len(token):
+            boxes.append(box)
+            spelled += text
+            if len(spelled) > len(token):
                 return None
         words.append(_word(texts, scores, boxes))
-    return words
+        at += len(token)
+    if not splits:
+        return line_text, words
+    out, k = [], 0
+    for char in line_text:
+        if not char.isspace():
+            if k in splits:
+                out.append(" ")
+            k += 1
+        out.append(char)
+    return "".join(out), words
 
 
 def estimate_words(line_text: str, bbox: Sequence[int], confidence: float | None) -> list[Word]:

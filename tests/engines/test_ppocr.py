@@ -338,6 +338,38 @@ def test_split_pieces_join_into_the_lines_words():
     assert [(w.text, w.bbox) for w in guessed] == [("ab", [0, 0, 20, 10]), ("cd", [30, 0, 50, 10])]
 
 
+def quad(left: int, right: int) -> list[list[int]]:
+    return [[left, 0], [right, 0], [right, 20], [left, 20]]
+
+
+def test_pieces_a_blank_apart_are_words_where_the_space_was_not_read():
+    # A monospace receipt: the recogniser read "CORNERBAKERY" (no space) but the decoder
+    # split the pieces at the blank, one 12 px character cell wide.
+    words = merge_pieces(
+        "CORNERBAKERY", [("CORNER", 0.9, quad(0, 72)), ("BAKERY", 0.9, quad(84, 156))]
+    )
+    assert [(w.text, w.bbox) for w in words] == [
+        ("CORNER", [0, 0, 72, 20]),
+        ("BAKERY", [84, 0, 156, 20]),
+    ]
+    # Pieces close together are one word (wide letter spacing inside a word) ...
+    close = merge_pieces("summer", [("summ", 0.9, quad(0, 48)), ("er", 0.9, quad(51, 75))])
+    assert [w.text for w in close] == ["summer"]
+    # ... and so is a swash capital set apart from the rest of a logo.
+    logo = merge_pieces("Walgreens", [("W", 0.9, quad(0, 40)), ("algreens", 0.9, quad(60, 156))])
+    assert [w.text for w in logo] == ["Walgreens"]
+
+
+def test_a_monospace_receipt_keeps_its_word_spaces(engine):
+    receipt = render_text(
+        RECEIPT, size=34, font=Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+    )
+    page = read(engine, degrade(receipt.image))
+    lines = [ln.text for b in page.blocks for ln in b.lines]
+    assert "CORNER BAKERY" in lines and "TOTAL EUR 10.90" in lines, lines
+    assert all(ln.text.split() == [w.text for w in ln.words] for b in page.blocks for ln in b.lines)
+
+
 def test_group_lines_keeps_paragraphs_and_splits_at_blank_lines():
     def line(text, left, top, right, height=30):
         return Line(
