@@ -1,22 +1,24 @@
-"""Admin console: review every job with its image and boxes, re-run, delete; API keys.
+"""Admin console: review every job with its image and boxes, re-run, cancel, delete; API keys.
 
 Reads go through the ORM as the admin needs them; the writes that matter
-(re-run, delete with the stored file) call :mod:`app.services`, so the admin
-and the API behave the same.
+(re-run, cancel, delete with the stored file) call :mod:`app.services`, so the
+admin, the web pages and the API behave the same.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -25,7 +27,8 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from app import services
-from app.models import ApiKey, Job, Page, PageTask, WebhookDelivery, WebhookEndpoint
+from app.errors import OcrError
+from app.models import ApiKey, Job, JobStatus, Page, WebhookDelivery, WebhookEndpoint
 from app.web import display
 
 admin.site.site_header = "onlineocr administration"
@@ -36,50 +39,105 @@ admin.site.enable_nav_sidebar = False
 User = get_user_model()
 
 
-class PageInline(admin.TabularInline):
-    """The job's pages, read-only: size, orientation, confidence, time and text."""
-
-    model = Page
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    fields = ("number", "status", "size", "rotation", "skew", "confidence", "duration", "excerpt")
-    readonly_fields = fields
-    ordering = ("number",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="size (px)")
-    def size(self, page: Page) -> str:
-        return f"{page.width} × {page.height}"
-
-    @admin.display(description="text")
-    def excerpt(self, page: Page) -> str:
-        text = " ".join(page.text.split())
-        return text[:140] + ("…" if len(text) > 140 else "") or page.error_message
+#: The preview's page links: every page up to this many, else a window around the current one.
+PAGER_ALL = 15
 
 
-class PageTaskInline(admin.TabularInline):
-    """The job's page tasks, read-only: which worker read each page, when, how often."""
+def _page_window(numbers: list[int], current: int) -> list[int | None]:
+    """Page numbers to link from the preview, ``None`` for an elided run (``1 … 7 8 9 … 40``)."""
+    if len(numbers) <= PAGER_ALL:
+        return list(numbers)
+    index = numbers.index(current)
+    keep = {0, len(numbers) - 1, *range(max(0, index - 2), min(len(numbers), index + 3))}
+    window: list[int | None] = []
+    for i, number in enumerate(numbers):
+        if i in keep:
+            window.append(number)
+        elif window and window[-1] is not None:
+            window.append(None)
+    return window
 
-    model = PageTask
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    verbose_name_plural = "page tasks (page fan-out)"
-    fields = ("number", "state", "attempts", "worker", "started_at", "finished_at")
-    readonly_fields = fields
-    ordering = ("number",)
-    classes = ("collapse",)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+def _requested_page(request: HttpRequest, numbers: list[int]) -> int | None:
+    """The page the preview shows: ``?page=N`` when the job has it, else the first page."""
+    if not numbers:
+        return None
+    try:
+        wanted = int(request.GET.get("page", ""))
+    except ValueError:
+        return numbers[0]
+    return wanted if wanted in numbers else numbers[0]
+
+
+def _excerpt(text: str, limit: int = 110) -> str:
+    """The text on one line, cut at ``limit`` characters (the summary of a page's text)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _page_texts(job: Job, pages: list[Page]) -> list[dict[str, Any]]:
+    """One entry per page for the collapsed "Text by page" list.
+
+    From the page rows; a job stored without page rows (older results) has its text
+    split at the form feeds that separate pages, which are never shown as such.
+    """
+    if not pages and job.text:
+        pages = [
+            Page(number=i, text=part, status=JobStatus.DONE)
+            for i, part in enumerate(job.text.split("\f"), start=1)
+        ]
+    rows = []
+    for page in pages:
+        text = page.text.replace("\f", "\n").strip("\n")
+        rows.append(
+            {
+                "number": page.number,
+                "status": page.status,
+                "status_label": page.get_status_display(),
+                "text": text,
+                "excerpt": _excerpt(text),
+                "words": len(text.split()),
+                "confidence": page.confidence,
+                "duration": display.human_duration(page.duration),
+                "size": f"{page.width} \u00d7 {page.height} px" if page.width else "",
+                "rotation": page.rotation,
+                "skew": round(page.skew, 1) if page.skew else 0,
+                "error": page.error_message or display.error_text(page.error_code),
+            }
+        )
+    return rows
+
+
+def _page_tasks(job: Job) -> list[dict[str, Any]]:
+    """The job's page tasks with their run time in words (the collapsed "Page tasks" table)."""
+    rows = []
+    for task in job.page_tasks.order_by("number"):
+        took = None
+        if task.started_at and task.finished_at:
+            took = (task.finished_at - task.started_at).total_seconds()
+        rows.append({"task": task, "duration": display.human_duration(took)})
+    return rows
+
+
+def _pretty_json(value: Any, limit: int = 20_000) -> str:
+    """``value`` as indented JSON, cut at ``limit`` characters (a stored result can be large)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "\n\u2026 (cut; the API has all of it)"
 
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    """Jobs: list, filters, search (name, text, id), detail with image and boxes, actions."""
+    """Jobs: list, filters, search (name, text, id); a read-only review page; actions.
+
+    The list keeps Django's changelist (filters, search, date drill-down, bulk re-run
+    and delete). A job's own page is a review page, not a form
+    (``templates/admin/ocr/job/change_form.html``): the page image with its word
+    boxes, the job's facts, the text of each page collapsed, and the actions
+    (re-run, cancel, delete) that call the same :mod:`app.services` functions as the
+    web pages and the API. Nothing on it is edited, so it has no Save button: the
+    object-level change permission is refused (Django then shows a view-only page
+    and answers 403 to a POST), while the model-level one still grants the actions.
+    """
 
     list_display = (
         "thumbnail",
@@ -106,64 +164,9 @@ class JobAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_select_related = ("owner",)
     actions = ("rerun_jobs",)
-    inlines = (PageInline, PageTaskInline)
     change_form_template = "admin/ocr/job/change_form.html"
-    fieldsets = (
-        (None, {"fields": ("page_preview",)}),
-        (
-            "Job",
-            {
-                "fields": (
-                    "id",
-                    "owner",
-                    "filename",
-                    "original_file",
-                    "status_badge",
-                    ("engine", "languages"),
-                    ("page_count", "pages_done", "attempts"),
-                    ("created_at", "started_at", "finished_at", "duration_display"),
-                    ("error_code", "error_text"),
-                    "error_message",
-                )
-            },
-        ),
-        (
-            "File",
-            {"fields": ("content_type", "size", "sha256"), "classes": ("collapse",)},
-        ),
-        ("Text", {"fields": ("text",)}),
-        (
-            "Options and result",
-            {"fields": ("options", "metadata", "result"), "classes": ("collapse",)},
-        ),
-    )
-    readonly_fields = (
-        "page_preview",
-        "id",
-        "owner",
-        "filename",
-        "original_file",
-        "status_badge",
-        "engine",
-        "languages",
-        "page_count",
-        "pages_done",
-        "attempts",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "duration_display",
-        "error_code",
-        "error_text",
-        "error_message",
-        "content_type",
-        "size",
-        "sha256",
-        "text",
-        "options",
-        "metadata",
-        "result",
-    )
+    # The review page lays the job out itself; the form Django builds is never shown.
+    fields = ("filename",)
 
     class Media:
         css = {"all": ("css/admin.css",)}
@@ -171,6 +174,16 @@ class JobAdmin(admin.ModelAdmin):
     # ---- permissions: jobs are made by uploads and changed by services only
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Model level: may use the actions (re-run, cancel). A job itself: never a form."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def may_act(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s user may re-run and cancel jobs (the model's change permission)."""
+        return super().has_change_permission(request)
 
     # ---- list columns
     @admin.display(description="")
@@ -201,37 +214,65 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="duration", ordering="duration")
     def duration_display(self, job: Job) -> str:
-        return display.human_duration(job.duration) or "–"
+        return display.human_duration(job.duration) or "\u2013"
 
-    @admin.display(description="error meaning")
-    def error_text(self, job: Job) -> str:
-        """The error code's message for people, from the one table in ``app.errors``."""
-        return display.error_text(job.error_code) or "–"
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Django's list, titled "Jobs" (a job opens as a review page, not a form to change)."""
+        return super().changelist_view(request, {"title": "Jobs", **(extra_context or {})})
 
-    # ---- detail fields
-    @admin.display(description="Page image and word boxes")
-    def page_preview(self, job: Job) -> SafeString:
-        page = job.pages.order_by("number").first()
-        if page is None:
-            return format_html('<p class="help">{}</p>', "No page has a result yet.")
-        return render_to_string(
-            "admin/ocr/job/page_preview.html",
-            {
-                "job": job,
+    # ---- the review page
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Django's (view-only) change view with the review page's context added."""
+        job = self.get_object(request, unquote(object_id))
+        if job is not None and request.method == "GET":
+            extra_context = {**(extra_context or {}), **self.review_context(request, job)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_context(self, request: HttpRequest, job: Job) -> dict[str, Any]:
+        """What the review page shows of ``job``: preview, facts, texts, tasks, actions."""
+        pages = list(job.pages.order_by("number").defer("result", "raw_response"))
+        viewable = [p.number for p in pages if p.width and p.height]
+        current = _requested_page(request, viewable)
+        preview = None
+        if current is not None:
+            page = job.pages.get(number=current)
+            preview = {
                 "page": page,
                 "words": display.word_boxes(page.result),
                 "image_url": display.page_image_url(job.id, page.number),
-                "more_pages": job.pages.count() - 1,
-            },
-        )
-
-    @admin.display(description="original file")
-    def original_file(self, job: Job) -> SafeString:
-        if not job.file:
-            return format_html("–")
-        return format_html(
-            '<a href="/api/ocr/{}/file/">{}</a> ({})', job.id, job.filename, job.content_type
-        )
+                "duration": display.human_duration(page.duration),
+                "window": _page_window(viewable, current),
+                "previous": next((n for n in reversed(viewable) if n < current), None),
+                "next": next((n for n in viewable if n > current), None),
+                "count": len(viewable),
+            }
+        owner_jobs = ""
+        if job.owner_id is not None:
+            owner_jobs = reverse("admin:ocr_job_changelist") + f"?owner__id__exact={job.owner_id}"
+        return {
+            "title": "Review job",
+            "preview": preview,
+            "page_texts": _page_texts(job, pages),
+            "page_tasks": _page_tasks(job),
+            "duration": display.human_duration(job.duration),
+            "language_labels": [display.language_label(code) for code in job.language_list],
+            "error_meaning": display.error_text(job.error_code),
+            "owner_jobs_url": owner_jobs,
+            "exports": display.export_links(job.id) if job.status == JobStatus.DONE else [],
+            "may_act": self.may_act(request),
+            "may_delete": self.has_delete_permission(request, job),
+            "options_json": _pretty_json(job.options or {}),
+            "metadata_json": _pretty_json(job.metadata or {}),
+            "result_json": _pretty_json(job.result) if job.result else "",
+        }
 
     # ---- search by job id as well
     def get_search_results(
@@ -271,15 +312,38 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[Any]:
         rerun = self.admin_site.admin_view(require_POST(self.rerun_view))
-        return [path("<uuid:job_id>/rerun/", rerun, name="ocr_job_rerun"), *super().get_urls()]
+        cancel = self.admin_site.admin_view(require_POST(self.cancel_view))
+        return [
+            path("<uuid:job_id>/rerun/", rerun, name="ocr_job_rerun"),
+            path("<uuid:job_id>/cancel/", cancel, name="ocr_job_cancel"),
+            *super().get_urls(),
+        ]
 
     def rerun_view(self, request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
-        """POST from the detail page's "Re-run" button."""
+        """POST from the review page's "Re-run OCR": :func:`app.services.job_rerun`.
+
+        Any job runs again, also one that has not ended (a job stuck after a lost
+        worker); the page tasks still running from before store nothing.
+        """
         job = get_object_or_404(Job, pk=job_id)
-        if not self.has_change_permission(request, job):
-            return HttpResponseRedirect(reverse("admin:index"))
+        if not self.may_act(request):
+            raise PermissionDenied
         services.job_rerun(job=job)
         self.message_user(request, f"“{job.filename or job.id}” is queued again.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:ocr_job_change", args=[job.pk]))
+
+    def cancel_view(self, request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+        """POST from the review page's "Cancel job": :func:`app.services.job_cancel`."""
+        job = get_object_or_404(Job, pk=job_id)
+        if not self.may_act(request):
+            raise PermissionDenied
+        try:
+            services.job_cancel(job=job)
+        except OcrError as exc:
+            self.message_user(request, exc.message, messages.WARNING)
+        else:
+            name = job.filename or job.id
+            self.message_user(request, f"Canceled “{name}”.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:ocr_job_change", args=[job.pk]))
 
 
