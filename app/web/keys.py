@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -9,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
 from app import selectors, services
@@ -22,6 +25,23 @@ def _key_or_404(request: HttpRequest, key_id: Any):
         return selectors.key_get(user=request.user, key_id=key_id)
     except OcrError:
         raise Http404("No such API key.") from None
+
+
+def expires_in(expiry: datetime | None, now: datetime | None = None) -> str:
+    """How long until ``expiry``, in rough words: ``"in 5 days"``, ``"in about 3
+    months"``; empty for no expiry or the past."""
+    if expiry is None:
+        return ""
+    seconds = (expiry - (now or timezone.now())).total_seconds()
+    if seconds <= 0:
+        return ""
+    days = seconds / 86400
+    if days < 1:
+        return "in less than a day"
+    if days < 60:
+        n = round(days)
+        return f"in {n} day{'' if n == 1 else 's'}"
+    return f"in about {round(days / 30.44)} months"
 
 
 @login_required
@@ -47,13 +67,30 @@ def keys(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "created": created,
-            "keys": selectors.keys_of(request.user),
+            "keys": [_with_expires_in(key) for key in selectors.keys_of(request.user)],
             "base_url": request.build_absolute_uri("/").rstrip("/"),
         },
         status=400 if form.errors else 200,
     )
     add_never_cache_headers(response)
     return response
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """``"just now"``, ``"5 minutes ago"``, ``"3 days ago"`` (the largest unit only);
+    empty for None."""
+    if moment is None:
+        return ""
+    now = now or timezone.now()
+    if (now - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"
+
+
+def _with_expires_in(key: Any) -> Any:
+    key.expires_in = expires_in(key.expiry_date)
+    key.used_ago = ago(key.last_used_at)
+    return key
 
 
 @login_required

@@ -1,7 +1,7 @@
 """The API keys page (/keys/, app/web/keys.py): make a key (shown once), list, revoke.
 
 With Django's test client for the rules, and in headless Chromium as a user does it
-(screenshots ``screenshots/keys-*.png`` at 1366x900 and 390x844).
+(screenshots ``screenshots/15-keys-*.png`` at 1366x900 and 390x844).
 """
 
 from __future__ import annotations
@@ -98,7 +98,12 @@ def test_make_copy_use_and_revoke_a_key_in_the_browser(live_server, tmp_path):
             lambda: browser.find_element(By.ID, "copy-key-status").text, what="copy status"
         )
         assert "clipboard" in status or "Ctrl+C" in status
-        browser.save_screenshot(str(SCREENSHOTS / "keys-1-made.png"))
+        browser.save_screenshot(str(SCREENSHOTS / "15-keys-1-made.png"))
+        # Reloading the page that shows the key does not make a second key.
+        browser.refresh()
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "table.keys"), what="the list")
+        assert raw not in browser.page_source
+        assert ApiKey.objects.filter(owner=user).count() == 1
 
         # The key works against the API; the page shows it only this once.
         r = requests.get(f"{base}/api/history/", headers={"X-API-Key": raw}, timeout=10)
@@ -107,17 +112,28 @@ def test_make_copy_use_and_revoke_a_key_in_the_browser(live_server, tmp_path):
         assert raw not in browser.page_source
         row = browser.find_element(By.CSS_SELECTOR, "table.keys tbody tr")
         assert "nightly scan import" in row.text and raw[:8] in row.text
-        assert "Never" not in row.find_elements(By.TAG_NAME, "td")[3].text  # used just now
-        browser.save_screenshot(str(SCREENSHOTS / "keys-2-list.png"))
+        cells = row.find_elements(By.TAG_NAME, "td")
+        assert cells[3].text == "just now"
+        assert "in about 12 months" in cells[4].text
+        browser.save_screenshot(str(SCREENSHOTS / "15-keys-2-list.png"))
         browser.set_window_size(390, 844)
-        browser.save_screenshot(str(SCREENSHOTS / "keys-3-phone.png"))
+        assert wait_for(
+            lambda: browser.execute_script(
+                "return document.documentElement.scrollWidth"
+                " <= document.documentElement.clientWidth"
+            ),
+            what="no sideways scrolling",
+        )
+        name_cell = row.find_element(By.CSS_SELECTOR, "td.name-cell")
+        assert name_cell.location["x"] < 60  # no empty thumbnail column on a phone
+        browser.save_screenshot(str(SCREENSHOTS / "15-keys-3-phone.png"))
         browser.set_window_size(1366, 900)
 
         row.find_element(By.LINK_TEXT, "Revoke").click()
         wait_for(lambda: "Revoke this key?" in browser.page_source, what="the confirmation")
         browser.find_element(By.CSS_SELECTOR, "form button.btn-danger").click()
         wait_for(lambda: "Revoked the key" in browser.page_source, what="the revocation")
-        browser.save_screenshot(str(SCREENSHOTS / "keys-4-revoked.png"))
+        browser.save_screenshot(str(SCREENSHOTS / "15-keys-4-revoked.png"))
         r = requests.get(f"{base}/api/history/", headers={"X-API-Key": raw}, timeout=10)
         assert r.status_code == 401 and r.json()["error"]["code"] == "authentication_failed"
     finally:
@@ -148,3 +164,20 @@ def test_staff_see_everyones_keys_in_the_admin_and_revoke_them():
     # The key's page shows no hash to edit and no way to un-revoke it.
     page = admin.get(f"/admin/ocr/apikey/{key.pk}/change/").content.decode()
     assert key.hashed_key not in page and 'name="revoked"' not in page
+
+
+def test_times_read_in_rough_words():
+    from datetime import UTC, datetime, timedelta
+
+    from app.web.keys import ago, expires_in
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert ago(None) == "" and ago(now - timedelta(seconds=20), now) == "just now"
+    assert ago(now - timedelta(minutes=5, seconds=10), now) == "5\xa0minutes ago"
+    assert ago(now - timedelta(days=3, hours=5), now) == "3\xa0days ago"
+    assert expires_in(None, now) == "" and expires_in(now - timedelta(days=1), now) == ""
+    assert expires_in(now + timedelta(hours=3), now) == "in less than a day"
+    assert expires_in(now + timedelta(days=1), now) == "in 1 day"
+    assert expires_in(now + timedelta(days=30), now) == "in 30 days"
+    assert expires_in(now + timedelta(days=90), now) == "in about 3 months"
+    assert expires_in(now + timedelta(days=365), now) == "in about 12 months"
