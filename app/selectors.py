@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import (
+    Coalesce,
+    Greatest,
+    Length,
+    Replace,
+    StrIndex,
+    Substr,
+    Upper,
+)
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from PIL import Image
 
 from app.errors import OcrError
@@ -277,3 +289,113 @@ def webhook_get(*, user: Any, endpoint_id: Any) -> WebhookEndpoint:
     if endpoint is None:
         raise OcrError("not_found", "No such webhook endpoint.")
     return endpoint
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    """Where a history search found one job.
+
+    ``name_html``: the file name, HTML-escaped, the match in ``<mark>``;
+    ``snippet_html``: about ``width`` characters of the text around its first match,
+    escaped, the match in ``<mark>`` ("" when only the name matched); ``page``: the
+    page that match is on (1 for a one-page job, None without a text match).
+    """
+
+    name_html: SafeString
+    snippet_html: SafeString
+    page: int | None
+
+
+def job_search_matches(
+    *, job_ids: Iterable[Any], query: str, width: int = 80
+) -> dict[Any, SearchMatch]:
+    """For each of ``job_ids`` (already found by history's search, which looks for
+    ``query`` in the name and the text case-insensitively), where ``query`` is.
+
+    The database finds the first match in the text and hands back only a window
+    around it (``StrIndex`` on the upper-cased text, as ``icontains`` compares), so
+    a long document is not loaded to show one line; the page is counted from the
+    form feeds before the match. Keyed by job id.
+    """
+    query = query.strip()
+    ids = list(job_ids)
+    if not query or not ids:
+        return {}
+    margin = width + len(query)
+    rows = (
+        Job.objects.filter(pk__in=ids)
+        .annotate(match_at=StrIndex(Upper("text"), Upper(Value(query))))
+        .annotate(
+            window_at=Greatest(F("match_at") - margin, Value(1)),
+            text_length=Length("text"),
+        )
+        .annotate(
+            window=Substr("text", F("window_at"), 2 * margin + len(query)),
+            breaks=Length(Substr("text", 1, F("match_at")))
+            - Length(Replace(Substr("text", 1, F("match_at")), Value("\f"), Value(""))),
+        )
+        .values_list("pk", "filename", "match_at", "window", "window_at", "text_length", "breaks")
+    )
+    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    out = {}
+    for pk, filename, match_at, window, window_at, text_length, breaks in rows:
+        snippet, page = SafeString(""), None
+        found = pattern.search(window or "") if match_at else None
+        if found:
+            snippet = _snippet(
+                window,
+                found,
+                width=width,
+                more_before=window_at > 1,
+                more_after=window_at - 1 + len(window) < text_length,
+            )
+            page = (breaks or 0) + 1
+        out[pk] = SearchMatch(_marked(filename or "Untitled", pattern), snippet, page)
+    return out
+
+
+def _marked(text: str, pattern: re.Pattern[str]) -> SafeString:
+    """``text`` escaped, its first match of ``pattern`` in ``<mark>``."""
+    found = pattern.search(text)
+    if not found:
+        return format_html("{}", text)
+    return format_html(
+        "{}<mark>{}</mark>{}", text[: found.start()], found.group(), text[found.end() :]
+    )
+
+
+def _snippet(
+    window: str, found: re.Match[str], *, width: int, more_before: bool, more_after: bool
+) -> SafeString:
+    """About ``width`` characters of ``window`` around ``found``, of the match's page
+    only, cut at spaces, line breaks shown as spaces, an ellipsis where the page's
+    text goes on (``more_before``/``more_after``: the text goes on past the window)."""
+    page_at = window.rfind("\f", 0, found.start()) + 1
+    page_end = window.find("\f", found.end())
+    if page_end >= 0:
+        window, more_after = window[:page_end], False
+    if page_at:
+        more_before = False
+    room = max(width - len(found.group()), 0)
+    start = max(found.start() - max(room // 2, room - (len(window) - found.end())), page_at)
+    before = window[start : found.start()]
+    after = window[found.end() : found.end() + room - len(before)]
+    more_before = more_before or start > page_at
+    more_after = more_after or found.end() + len(after) < len(window)
+    if more_before and len(before.split(None, 1)) > 1:
+        before = before.split(None, 1)[1]  # a cut first word
+    if more_after and len(after.rsplit(None, 1)) > 1:
+        after = after.rsplit(None, 1)[0]  # a cut last word
+    before, after = before.lstrip(), after.rstrip()
+
+    def flat(part: str) -> str:
+        return re.sub(r"\s+", " ", part)
+
+    return format_html(
+        "{}{}<mark>{}</mark>{}{}",
+        "\u2026" if more_before else "",
+        flat(before),
+        flat(found.group()),
+        flat(after),
+        "\u2026" if more_after else "",
+    )
