@@ -121,7 +121,7 @@ class AutoEngine(OcrEngine):
         members = [e for e in (first, second) if e is not None]
         return EngineInfo(
             name=self.name,
-            title="Automatic, per page (" + " or ".join(e.name for e in members) + ")",
+            title="Automatic (best engine per page)",
             available=True,
             version="; ".join(f"{e.name} {e.info().version}" for e in members),
             languages=first.info().languages,

@@ -478,7 +478,7 @@ class TesseractEngine(OcrEngine):
             reason = "neither tesserocr nor the tesseract command is installed"
         return EngineInfo(
             name=self.name,
-            title=f"Tesseract ({self.backend})",
+            title="Tesseract",
             available=available,
             version=self._version,
             languages=self.recognition_languages(),

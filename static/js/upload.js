@@ -2,7 +2,10 @@
  * session cookie and CSRF token, then poll GET /api/ocr/{id}/ and show live
  * progress and errors next to each file. Two or more files sent together by a
  * signed-in user go as one batch (POST /api/batches/, polled at
- * GET /api/batches/{id}/), shown as a group of the same rows. No dependencies. */
+ * GET /api/batches/{id}/), shown as a group of the same rows linked to the batch's
+ * page. A file the server would refuse (too large, empty, not an image or PDF) is
+ * refused here as soon as it is added; an ended row (failed, canceled) can be
+ * dismissed. No dependencies. */
 (function () {
   "use strict";
 
@@ -91,6 +94,29 @@
     return Array.from(languageBox.querySelectorAll("input:checked")).map((i) => i.value);
   }
 
+  /* The languages sit in a <details> whose summary names the chosen ones: open on a
+   * wide screen, closed on a phone so that "Recognise text" stays in view. */
+  const languagesDetails = document.getElementById("languages-box");
+  const languagesChosen = document.getElementById("languages-chosen");
+  function updateLanguagesSummary() {
+    if (!languagesChosen) return;
+    const names = Array.from(languageBox.querySelectorAll("input:checked")).map((i) =>
+      i.value === "auto" ? "Auto-detect" : i.nextElementSibling.textContent
+    );
+    const engine = engines.find((e) => e.name === engineSelect.value);
+    if (engine && !engine.languages.length) {
+      languagesChosen.textContent = "chosen by the engine";
+    } else {
+      languagesChosen.textContent = names.length ? names.join(", ") : "none chosen";
+    }
+  }
+  engineSelect.addEventListener("change", updateLanguagesSummary);
+  languageBox.addEventListener("change", updateLanguagesSummary);
+  if (languagesDetails && window.matchMedia("(min-width: 641px)").matches) {
+    languagesDetails.open = true;
+  }
+  updateLanguagesSummary();
+
   /* ---- staging files ------------------------------------------------- */
   function updateSummary() {
     const n = staged.length;
@@ -141,25 +167,66 @@
     remove.setAttribute("aria-label", "Remove " + row._file.name);
     remove.addEventListener("click", () => {
       staged = staged.filter((s) => s.row !== row);
-      row.remove();
+      takeOff(row);
       updateSummary();
     });
     return remove;
   }
 
+  /* "Dismiss": takes a failed (or canceled) file off the queue; a job the server
+   * made stays in History. */
+  function dismissButton(row) {
+    const dismiss = el("button", "btn btn-ghost btn-sm dismiss", "Dismiss");
+    dismiss.type = "button";
+    dismiss.setAttribute("aria-label", "Dismiss " + row._file.name);
+    dismiss.title = "Take this file off the list";
+    dismiss.addEventListener("click", () => takeOff(row));
+    return dismiss;
+  }
+
+  /* Removes a row; the keyboard focus goes to the next row's button (or the one
+   * before, or the file picker), never lost to the page's top. */
+  function takeOff(row) {
+    const rows = Array.from(list.querySelectorAll(".file-row, .batch-head"));
+    const at = rows.indexOf(row);
+    const next = rows.slice(at + 1).concat(rows.slice(0, at).reverse());
+    const group = row.closest(".batch-group");
+    row.remove();
+    if (group && !group.querySelector(".file-row")) group.remove();
+    const target = next
+      .filter((r) => r.isConnected)
+      .map((r) => r.querySelector("button, a"))
+      .find(Boolean);
+    (target || input).focus();
+  }
+
+  /* Files dropped or picked: each is checked here as the server would (size, empty,
+   * type) and a bad one is refused at once, with the reason, without being sent. */
   function addFiles(files) {
-    const batch = document.createDocumentFragment();
+    const fragment = document.createDocumentFragment();
     Array.from(files).forEach((file) => {
       const row = makeRow(file);
-      batch.append(row);
-      if (maxBytes && file.size > maxBytes) {
-        setState(row, "failed", "Not uploaded");
-        showError(row, "file_too_large", "The file is " + humanSize(file.size) + "; the limit is " + humanSize(maxBytes) + ".");
+      fragment.append(row);
+      const item = { file, row };
+      const problem = sizeProblem(file);
+      if (problem) {
+        refuseLocally(row, problem);
         return;
       }
-      staged.push({ file, row });
+      setState(row, "staged", "Checking the file…", 0);
+      item.check = fileProblem(file).then((found) => {
+        if (found) {
+          staged = staged.filter((s) => s !== item);
+          refuseLocally(row, found);
+          updateSummary();
+        } else if (row.dataset.state === "staged") {
+          setState(row, "staged", "Ready to upload", 0);
+        }
+        return found;
+      });
+      staged.push(item);
     });
-    list.prepend(batch);
+    list.prepend(fragment);
     updateSummary();
   }
 
@@ -210,11 +277,27 @@
     row._parts.error.replaceChildren();
   }
 
+  /* The error said once: the words of the error table for its code; the server's own
+   * message is added only when it says where or how much (a page or item number, a
+   * size), never when it repeats the words in other terms. Exception class names
+   * ("(OSError)") are not shown. */
+  function errorSentence(code, message) {
+    const words = errorWords[code];
+    const detail = (message || "")
+      .replace(/\s*\(?\b[A-Z][A-Za-z]*(Error|Exception)\b\)?/g, "")
+      .replace(/:\s*\./g, ".")
+      .trim()
+      .replace(/([^.!?])$/, "$1.");
+    if (!words) return { main: detail || "The file could not be processed.", detail: "" };
+    return { main: words, detail: /\d/.test(detail) && detail !== words ? detail : "" };
+  }
+
   function showError(row, code, message) {
     const p = row._parts;
-    const words = errorWords[code] || "The file could not be processed.";
-    p.error.replaceChildren(el("strong", "", words));
-    if (message && message !== words) p.error.append(el("span", "", message));
+    const said = errorSentence(code, message);
+    p.error.replaceChildren(el("strong", "", said.main));
+    if (said.detail) p.error.append(el("span", "", said.detail));
+    row.dataset.error = code || "refused";
     p.error.hidden = false;
   }
 
@@ -227,6 +310,9 @@
       p.actions.append(open);
       if (job.status === "pending" || job.status === "processing") {
         p.actions.append(cancelButton(row, job));
+      }
+      if (job.status === "failed" || job.status === "canceled") {
+        p.actions.append(dismissButton(row));
       }
     }
   }
@@ -304,14 +390,14 @@
           const code = error.code || (xhr.status === 403 ? "not_authenticated" : "internal_error");
           setState(row, "failed", "Not accepted");
           showError(row, code, error.message || "");
-          row._parts.actions.replaceChildren();
+          row._parts.actions.replaceChildren(dismissButton(row));
           resolve();
         }
       });
       xhr.addEventListener("error", () => {
         setState(row, "failed", "Upload interrupted");
-        showError(row, "", "The connection to the server was lost.");
-        row._parts.actions.replaceChildren();
+        showError(row, "", "The connection to the server was lost. Choose the file again to retry.");
+        row._parts.actions.replaceChildren(dismissButton(row));
         resolve();
       });
       setState(row, "uploading", "Uploading… 0%", 0);
@@ -367,6 +453,7 @@
                 const error = (body && body.error) || {};
                 setState(row, "failed", "Status unavailable");
                 showError(row, error.code || "internal_error", error.message || "");
+                row._parts.actions.replaceChildren(dismissButton(row));
                 resolve();
                 return;
               }
@@ -411,18 +498,24 @@
   /* The checks a single upload gets from the server, made here for each file of a
    * batch so one bad file does not refuse the others: size, empty, type. Resolves
    * to null or {code, message}. */
-  function fileProblem(file) {
+  function sizeProblem(file) {
     if (maxBytes && file.size > maxBytes) {
-      return Promise.resolve({ code: "file_too_large", message: "The file is " + humanSize(file.size) + "; the limit is " + humanSize(maxBytes) + "." });
+      return { code: "file_too_large", message: "This file is " + humanSize(file.size) + "; the limit is " + humanSize(maxBytes) + " per file. Choose a smaller file." };
     }
-    if (file.size === 0) return Promise.resolve({ code: "invalid_image", message: "The file is empty." });
+    if (file.size === 0) return { code: "empty_file", message: "This file is empty (0 bytes). Choose another copy." };
+    return null;
+  }
+
+  function fileProblem(file) {
+    const sized = sizeProblem(file);
+    if (sized) return Promise.resolve(sized);
     const ext = ((file.name.match(/\.([a-z0-9]+)$/i) || [])[1] || "").toLowerCase();
     return file.slice(0, 1024).arrayBuffer().then(
       (buffer) => {
         if (knownContent(new Uint8Array(buffer)) || EXTENSIONS.includes(ext)) return null;
-        return { code: "unsupported_format", message: "" };
+        return { code: "unsupported_format", message: errorWords.unsupported_format || "This file type is not supported." };
       },
-      () => ({ code: "invalid_image", message: "The file could not be read." })
+      () => ({ code: "unreadable", message: "This file could not be read. Choose it again." })
     );
   }
 
@@ -442,6 +535,16 @@
     });
     if (current.length) out.push(current);
     return out;
+  }
+
+  /* A file refused here before sending: one sentence, a Remove button. */
+  function refuseLocally(row, problem) {
+    const p = row._parts;
+    setState(row, "failed", "Not uploaded");
+    p.error.replaceChildren(el("strong", "", problem.message));
+    p.error.hidden = false;
+    row.dataset.error = problem.code;
+    p.actions.replaceChildren(removeButton(row));
   }
 
   /* A row that was not sent: failed with the reason, and a Remove button. */
@@ -743,27 +846,20 @@
       item.languages = languages;
     });
     updateSummary();
-    if (items.length < 2 || !batchLimits) {
-      items.forEach(sendAlone);
-      pump();
-      return;
-    }
-    // Two or more: check each file as the server would, then send the rest as batches.
-    submit.disabled = true;
     items.forEach((item) => {
       item.row._parts.actions.replaceChildren();
-      setState(item.row, "queued", "Checking…", 0);
+      setState(item.row, "queued", "Waiting to upload…", 0);
     });
-    Promise.all(items.map((item) => fileProblem(item.file))).then((problems) => {
-      const good = [];
-      items.forEach((item, i) => {
-        if (problems[i]) {
-          refuseRow(item.row, "Not uploaded", problems[i].code, problems[i].message);
-        } else {
-          good.push(item);
-        }
-      });
+    // The checks made when the files were added (most have answered by now): a
+    // refused file stays out; two or more good ones go as batches (signed in).
+    Promise.all(items.map((item) => item.check || null)).then((problems) => {
+      const good = items.filter((item, i) => !problems[i]);
       updateSummary();
+      if (good.length < 2 || !batchLimits) {
+        good.forEach(sendAlone);
+        pump();
+        return;
+      }
       let chain = Promise.resolve();
       chunks(good).forEach((chunk) => {
         if (chunk.length === 1) {

@@ -230,12 +230,15 @@ def test_three_files_chosen_at_once_go_as_one_batch(live_server, celery_worker, 
         browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
         wait_for(lambda: browser.find_elements(By.ID, "file-input"), what="the upload page")
 
-        # Five files at once: the text file is caught here, the broken PNG by the
-        # server, which refuses the batch naming it; nothing is stored.
+        # Five files at once: the text file is refused on the spot (not sent), the
+        # broken PNG by the server, which refuses the batch naming it; nothing is stored.
         chosen = [*files, broken, notes]
         browser.find_element(By.ID, "file-input").send_keys("\n".join(map(str, chosen)))
-        summary = browser.find_element(By.ID, "selection-summary").text
-        assert "5 files ready" in summary and "one batch" in summary
+        wait_for(
+            lambda: "4 files ready" in browser.find_element(By.ID, "selection-summary").text,
+            what="the text file to be refused on the spot",
+        )
+        assert "one batch" in browser.find_element(By.ID, "selection-summary").text
         browser.find_element(By.ID, "submit-files").click()
         refused = wait_for(
             lambda: browser.find_element(By.XPATH, _row("broken.png") + "[@data-state='failed']"),
