@@ -348,14 +348,17 @@ class BatchExportView(APIView):
 
 
 def _entries(jobs: Iterable[Any], fmt: str, extension: str) -> Iterator[tuple[str, bytes]]:
-    """``(name in the zip, export bytes)`` per job: the upload's name with the format's
-    extension, de-duplicated (``a.txt``, ``a (2).txt``); one export in memory at a time."""
-    from app.api.downloads import export_bytes
+    """``(name in the zip, export bytes)`` per job: the name a single download of it has
+    (:func:`app.api.downloads.download_name`: the upload's name with the format's
+    extension, ``x.ocr.pdf`` for the PDF of ``x.pdf``), de-duplicated (``a.txt``,
+    ``a (2).txt``); one export in memory at a time."""
+    from app.api.downloads import download_name, export_bytes
 
     seen: set[str] = set()
     for job in jobs:
-        stem = (job.filename or "document").rsplit(".", 1)[0] or "document"
-        name, n = f"{stem}.{extension}", 1
+        first = download_name(job.filename, extension)
+        stem = first[: -len(extension) - 1]
+        name, n = first, 1
         while name.lower() in seen:
             n += 1
             name = f"{stem} ({n}).{extension}"

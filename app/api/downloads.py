@@ -39,9 +39,12 @@ UPLOAD_MEDIA_TYPES = (
 )
 
 
-def _download_name(filename: str, extension: str) -> str:
+def download_name(filename: str, extension: str) -> str:
+    """``scan.txt`` for ``scan.png``; an export never takes the upload's own name:
+    the searchable PDF of ``x.pdf`` is ``x.ocr.pdf``."""
     stem = (filename or "document").rsplit(".", 1)[0] or "document"
-    return f"{stem}.{extension}"
+    name = f"{stem}.{extension}"
+    return f"{stem}.ocr.{extension}" if name.lower() == (filename or "").lower() else name
 
 
 def export_format(request: Request) -> Any:
@@ -105,7 +108,7 @@ class ExportView(APIView):
                 "not_ready", f"The job is {job.status}; exports need a done job.", http_status=409
             )
         response = HttpResponse(export_bytes(job, fmt), content_type=spec.media_type)
-        name = _download_name(job.filename, spec.extension)
+        name = download_name(job.filename, spec.extension)
         # RFC 6266 (RFC 5987 ``filename*`` for names a quoted string cannot carry).
         response["Content-Disposition"] = content_disposition_header(True, name)
         return response

@@ -7,7 +7,8 @@ scripts agree on one spelling of the contract with ``app/api``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import ERROR_CODES, error_message
@@ -122,6 +123,8 @@ class WordBox:
     height: int
     confidence: float | None
     css: str
+    #: Index of the word's line in the page (reading order), to link lines both ways.
+    line: int = 0
 
     @property
     def label(self) -> str:
@@ -134,8 +137,10 @@ class WordBox:
 def word_boxes(result: dict[str, Any] | None) -> list[WordBox]:
     """Every word of a schema Page dict, in reading order."""
     boxes: list[WordBox] = []
+    line_index = -1
     for block in (result or {}).get("blocks") or []:
         for line in block.get("lines") or []:
+            line_index += 1
             for word in line.get("words") or []:
                 bbox = word.get("bbox") or [0, 0, 0, 0]
                 left, top, right, bottom = (int(v) for v in bbox)
@@ -149,6 +154,137 @@ def word_boxes(result: dict[str, Any] | None) -> list[WordBox]:
                         height=max(1, bottom - top),
                         confidence=conf,
                         css=confidence_class(conf),
+                        line=line_index,
                     )
                 )
     return boxes
+
+
+# ---- the job page's text panel, key-value table and failure card ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """A line of the text panel: its words (index into :func:`word_boxes`) or, for a
+    line without word boxes (provider fields), its text alone."""
+
+    index: int
+    text: str
+    words: list[tuple[int, str]] = field(default_factory=list)
+
+
+def text_blocks(result: dict[str, Any] | None) -> list[list[TextLine]]:
+    """The page's lines grouped by block, in reading order, with the word indices of
+    :func:`word_boxes` (same order), so the text and the boxes can point at each other."""
+    blocks: list[list[TextLine]] = []
+    word_index = line_index = 0
+    for block in (result or {}).get("blocks") or []:
+        lines: list[TextLine] = []
+        for line in block.get("lines") or []:
+            words = []
+            for word in line.get("words") or []:
+                words.append((word_index, word.get("text", "")))
+                word_index += 1
+            lines.append(TextLine(index=line_index, text=line.get("text", ""), words=words))
+            line_index += 1
+        if any(ln.text or ln.words for ln in lines):
+            blocks.append(lines)
+    return blocks
+
+
+_NAME = r"(?:[A-Z][A-Za-z]*\.)*[A-Z][A-Za-z]*(?:Error|Exception|Exceeded)"
+_EXCEPTION_NAME = re.compile(r"\s*\(" + _NAME + r"\)")
+_TRAILING_EXCEPTION = re.compile(r":\s*" + _NAME + r"\.?$")
+
+
+def plain_message(message: str) -> str:
+    """An error message without a Python exception name: ``"The image is truncated or
+    corrupt (OSError)."`` -> ``"The image is truncated or corrupt."``."""
+    text = _EXCEPTION_NAME.sub("", message or "")
+    return _TRAILING_EXCEPTION.sub(".", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    """A row of the key-value table: label, value and, where a check digit or a
+    confidence exists, ``valid`` (True/False) or ``confidence`` (0-100)."""
+
+    label: str
+    value: str
+    valid: bool | None = None
+    confidence: float | None = None
+
+
+#: MRZ result keys (app/engines/mrz/icao.py) -> label and the key of their check digit.
+MRZ_ROWS: tuple[tuple[str, str, str | None], ...] = (
+    ("type_doc", "Document type", None),
+    ("format", "Format", None),
+    ("country", "Issuing country", None),
+    ("surname", "Surname", None),
+    ("names", "Given names", None),
+    ("number", "Document number", "valid_number"),
+    ("nationality", "Nationality", None),
+    ("date_of_birth", "Date of birth", "valid_date_of_birth"),
+    ("sex", "Sex", None),
+    ("expiration_date", "Expiration date", "valid_expiration_date"),
+    ("optional_data", "Optional data", "valid_personal_number"),
+)
+
+
+def mrz_rows(mrz: dict[str, Any] | None) -> list[KeyValue]:
+    """The parsed fields of a page's ``mrz`` with their check-digit validity; empty when
+    no MRZ was read."""
+    if not mrz or not mrz.get("mrz_detected"):
+        return []
+    rows = []
+    for key, label, check in MRZ_ROWS:
+        value = mrz.get(key)
+        if value in (None, "") and not (check and mrz.get(check) is not None):
+            continue
+        valid = mrz.get(check) if check else None
+        rows.append(KeyValue(label, "" if value is None else str(value), valid=valid))
+    if mrz.get("valid_composite") is not None:
+        rows.append(KeyValue("Composite check", "whole zone", valid=mrz["valid_composite"]))
+    if mrz.get("valid_score") is not None:
+        rows.append(KeyValue("Check digits valid", f"{mrz['valid_score']:.0f}%"))
+    return rows
+
+
+def mrz_box(mrz: dict[str, Any] | None) -> dict[str, int] | None:
+    """Where the machine-readable zone is on the page (``left, top, width, height``)."""
+    bbox = (mrz or {}).get("bbox")
+    if not mrz or not mrz.get("mrz_detected") or not bbox or len(bbox) != 4:
+        return None
+    left, top, right, bottom = (int(v) for v in bbox)
+    if right <= left or bottom <= top:
+        return None
+    return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+
+
+def field_rows(fields: dict[str, Any] | None) -> list[KeyValue]:
+    """A provider's ``fields`` (``{name: {"value", "confidence"}}`` or plain values)."""
+    rows = []
+    for name, item in (fields or {}).items():
+        if isinstance(item, dict):
+            value, conf = item.get("value"), item.get("confidence")
+        else:
+            value, conf = item, None
+        label = str(name).replace("_", " ").strip()
+        rows.append(
+            KeyValue(
+                label[:1].upper() + label[1:],
+                "" if value is None else str(value),
+                confidence=conf if isinstance(conf, int | float) else None,
+            )
+        )
+    return rows
+
+
+def page_list(numbers: list[int]) -> str:
+    """``"page 2"``, ``"pages 1 and 3"``, ``"pages 1, 2 and 4"`` (empty for none)."""
+    if not numbers:
+        return ""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    head = ", ".join(str(n) for n in numbers[:-1])
+    return f"pages {head} and {numbers[-1]}"

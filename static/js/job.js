@@ -1,47 +1,8 @@
-/* Result page: word box tooltips (hover and keyboard focus), box toggle, copy
- * button, and live progress for unfinished jobs (reloads when the job ends). */
+/* Result page: copy button, and live progress for unfinished jobs: each page is
+ * added to the page strip as soon as it is read (the first one is shown at once),
+ * and the page reloads when the job ends. The viewer is static/js/viewer.js. */
 (function () {
   "use strict";
-
-  /* ---- word boxes ----------------------------------------------------- */
-  const canvas = document.getElementById("page-canvas");
-  const tip = document.getElementById("word-tip");
-  const boxes = document.getElementById("boxes");
-  if (canvas && tip && boxes) {
-    function show(rect) {
-      tip.textContent = rect.dataset.label;
-      tip.hidden = false;
-      const r = rect.getBoundingClientRect();
-      const c = canvas.getBoundingClientRect();
-      const top = r.top - c.top - tip.offsetHeight - 6;
-      let left = r.left - c.left + r.width / 2 - tip.offsetWidth / 2;
-      left = Math.max(4, Math.min(left, c.width - tip.offsetWidth - 4));
-      tip.style.left = left + "px";
-      tip.style.top = (top < 0 ? r.bottom - c.top + 6 : top) + "px";
-      boxes.querySelectorAll(".word.active").forEach((w) => w.classList.remove("active"));
-      rect.classList.add("active");
-    }
-    function hide(rect) {
-      tip.hidden = true;
-      rect.classList.remove("active");
-    }
-    boxes.addEventListener("mouseover", (e) => {
-      if (e.target.classList && e.target.classList.contains("word")) show(e.target);
-    });
-    boxes.addEventListener("mouseout", (e) => {
-      if (e.target.classList && e.target.classList.contains("word")) hide(e.target);
-    });
-    boxes.addEventListener("focusin", (e) => {
-      if (e.target.classList && e.target.classList.contains("word")) show(e.target);
-    });
-    boxes.addEventListener("focusout", (e) => {
-      if (e.target.classList && e.target.classList.contains("word")) hide(e.target);
-    });
-    const toggle = document.getElementById("toggle-boxes");
-    if (toggle) {
-      toggle.addEventListener("change", () => boxes.classList.toggle("hidden-boxes", !toggle.checked));
-    }
-  }
 
   /* ---- copy ----------------------------------------------------------- */
   const copy = document.getElementById("copy-text");
@@ -56,8 +17,6 @@
       if (ok) setTimeout(() => { label.textContent = "Copy"; copy.classList.remove("copied"); }, 2500);
     }
     copy.addEventListener("click", () => {
-      area.focus();
-      area.select();
       const text = area.value;
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(() => copied(true), () => copied(fallback()));
@@ -67,7 +26,11 @@
     });
     function fallback() {
       try {
-        return document.execCommand("copy");
+        area.focus();
+        area.select();
+        const ok = document.execCommand("copy");
+        copy.focus();
+        return ok;
       } catch (err) {
         return false;
       }
@@ -84,6 +47,65 @@
     // The first width comes as data-percent: the CSP allows no inline style attributes.
     bar.style.width = (Number(bar.dataset.percent) || 0) + "%";
     let delay = 500;
+    let shown = Number(progress.dataset.shown) || 0;
+    /* Pages read so far (GET /api/ocr/{id}/pages/): the first one is shown at once, the
+     * others appear in the page strip as links, and the search covers their text. */
+    function showPages() {
+      fetch(progress.dataset.pagesUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((r) => r.json())
+        .then((pages) => {
+          const ready = pages.filter((p) => p.status === "done" && p.result);
+          if (ready.length && !document.getElementById("viewer")) {
+            window.location.reload();
+            return;
+          }
+          ready.forEach((p) => {
+            const item = document.querySelector(`.thumb-item[data-page="${p.number}"]`);
+            if (!item || item.classList.contains("done")) return;
+            item.className = "thumb-item done just-read";
+            const a = document.createElement("a");
+            a.href = "?page=" + p.number;
+            const img = document.createElement("img");
+            img.alt = "";
+            img.src = `${progress.dataset.pagesUrl}${p.number}/image/?max_width=160`;
+            const label = document.createElement("span");
+            label.textContent = "Page " + p.number;
+            a.append(img, label);
+            item.replaceChildren(a);
+          });
+          pages.filter((p) => p.status === "failed").forEach((p) => {
+            const item = document.querySelector(`.thumb-item[data-page="${p.number}"]`);
+            if (item && !item.classList.contains("failed")) {
+              item.className = "thumb-item failed";
+              const note = item.querySelector(".thumb-note");
+              if (note) note.textContent = "could not be read";
+            }
+          });
+          updatePager(ready.map((p) => p.number));
+          document.dispatchEvent(new CustomEvent("job:pages", { detail: ready }));
+        })
+        .catch(() => {});
+    }
+    /* Previous / Next follow the pages read so far. */
+    function updatePager(numbers) {
+      const pager = document.querySelector(".pager");
+      const form = document.getElementById("find-form");
+      if (!pager || !form) return;
+      const here = Number(form.dataset.page);
+      const before = numbers.filter((n) => n < here);
+      const after = numbers.filter((n) => n > here);
+      const ends = [pager.firstElementChild, pager.lastElementChild];
+      [[ends[0], before.length ? Math.max(...before) : 0, "prev", "‹ Previous"],
+       [ends[1], after.length ? Math.min(...after) : 0, "next", "Next ›"]].forEach(([el, n, rel, text]) => {
+        if (!n || !el) return;
+        const a = document.createElement("a");
+        a.className = "btn btn-sm";
+        a.href = "?page=" + n;
+        a.rel = rel;
+        a.textContent = text;
+        el.replaceWith(a);
+      });
+    }
     function poll() {
       fetch(progress.dataset.jobUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then((r) => r.json())
@@ -103,6 +125,10 @@
             meter.classList.remove("indeterminate");
             bar.style.width = Math.round((done / pages) * 100) + "%";
             meter.setAttribute("aria-valuenow", String(done));
+          }
+          if (done > shown) {
+            shown = done;
+            showPages();
           }
           delay = Math.min(delay * 1.25, 2500);
           setTimeout(poll, delay);

@@ -236,6 +236,12 @@ def test_the_export_is_a_zip_of_the_done_jobs_with_unique_names(
     pdfs = auth_client.get(f"/api/batches/{body['id']}/export/", {"format": "pdf"})
     names = zipfile.ZipFile(io.BytesIO(b"".join(pdfs.streaming_content))).namelist()
     assert names == ["alpha.pdf", "alpha (2).pdf"]
+    # A PDF upload's searchable PDF is named as its own download is: x.ocr.pdf.
+    Job.objects.filter(pk=ids[0]).update(filename="scan.pdf")
+    Job.objects.filter(pk=ids[2]).update(filename="Scan.pdf")
+    pdfs = auth_client.get(f"/api/batches/{body['id']}/export/", {"format": "pdf"})
+    names = zipfile.ZipFile(io.BytesIO(b"".join(pdfs.streaming_content))).namelist()
+    assert names == ["scan.ocr.pdf", "Scan.ocr (2).pdf"]
     bad = auth_client.get(f"/api/batches/{body['id']}/export/", {"format": "docx"})
     assert _code(bad)[:3] == (400, "invalid_option", "format")
 
