@@ -443,6 +443,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "app.api.openapi.add_links",
+        # A human summary for every operation and described sections (app/api/schema_hooks.py).
+        "app.api.schema_hooks.add_titles",
     ],
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "app.models.JobStatus",

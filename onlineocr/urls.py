@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from app.api.metrics import metrics_view
 from app.api.negotiation import schema_view
 from app.throttles import AdminLoginForm, answer_429_when_throttled
+from app.web.signout import SignOutView
 from app.web.views import RegisterView, login_view
 
 # The admin's sign-in has the same limits as the web and API sign-in (app/throttles.py).
@@ -17,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/register/", RegisterView.as_view(), name="register"),
     path("accounts/login/", login_view, name="login"),
+    # Django's sign-out plus a "You have been signed out." message (same URL and name).
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("app.api.urls")),
     # Azure's SDKs join the endpoint and their path with a slash of their own, so an
@@ -46,6 +49,8 @@ urlpatterns = [
     path("", include("app.web.urls")),
 ]
 
-# Under /api/ a 404 or 500 answers in the API's JSON error shape (app/api/errors.py).
+# Under /api/ a 404 or 500 answers in the API's JSON error shape (app/api/errors.py);
+# elsewhere Django renders templates/404.html, 500.html (no context, no database) and,
+# with its default handler403, 403.html, in the site's layout.
 handler404 = "app.api.errors.page_not_found"
 handler500 = "app.api.errors.server_error"

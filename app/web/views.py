@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,7 @@ from app.models import Job
 from app.pipeline import langdetect
 from app.throttles import LoginForm, answer_429_when_throttled
 from app.web import batches, display
-from app.web.forms import HistoryFilterForm, RegisterForm, rerun_request
+from app.web.forms import BulkDeleteForm, HistoryFilterForm, RegisterForm, rerun_request
 
 HISTORY_PAGE_SIZE = 20
 
@@ -82,15 +83,24 @@ def _detect_choice(info: Any) -> list[dict[str, str]]:
 
 
 def upload(request: HttpRequest) -> HttpResponse:
-    """The upload page (site root): drop files, pick languages and engine, watch them run."""
+    """The upload page (site root): drop files, pick languages and engine, watch them run.
+
+    The engine menu offers only the engines that can run now (an unconfigured cloud
+    engine is left out); the default is ``OCR_DEFAULT_ENGINE`` when it is one of them.
+    """
     if not _may_use_anonymously(request):
         return redirect_to_login(request.get_full_path())
+    usable = [engine for engine in _engines() if engine["available"]]
+    names = [engine["name"] for engine in usable]
+    default_engine = settings.OCR_DEFAULT_ENGINE
+    if default_engine not in names:
+        default_engine = names[0] if names else ""
     return render(
         request,
         "web/upload.html",
         {
-            "engines": _engines(),
-            "default_engine": settings.OCR_DEFAULT_ENGINE,
+            "engines": usable,
+            "default_engine": default_engine,
             "default_languages": settings.OCR_DEFAULT_LANGUAGES.split("+"),
             "max_upload_bytes": settings.OCR_MAX_UPLOAD_BYTES,
             # Two or more files go as one batch, which needs a signed-in owner.
@@ -106,16 +116,20 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
-    """A job's result: page image with word boxes, text, page navigation, downloads."""
+    """A job's result: the page viewer (image, word boxes, linked text), thumbnails,
+    key-value fields, downloads; a failed job says what failed and on which page."""
     if not _may_use_anonymously(request):
         return redirect_to_login(request.get_full_path())
     job = _job_or_404(request, job_id)
-    pages = list(selectors.job_pages(job=job))
+    stored = list(selectors.job_pages(job=job))
+    pages = [p for p in stored if p.status == "done" and p.result]
+    failed = [p for p in stored if p.status == "failed"]
     try:
         number = int(request.GET.get("page", "1"))
     except ValueError:
         number = 1
     page = next((p for p in pages if p.number == number), pages[0] if pages else None)
+    result = page.result if page else None
     return render(
         request,
         "web/job.html",
@@ -125,7 +139,15 @@ def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
             "page": page,
             "prev_page": _neighbour(pages, page, -1),
             "next_page": _neighbour(pages, page, +1),
-            "words": display.word_boxes(page.result if page else None),
+            "words": display.word_boxes(result),
+            "text_blocks": display.text_blocks(result),
+            "page_texts": [{"number": p.number, "text": p.text} for p in pages],
+            "mrz": (result or {}).get("mrz"),
+            "mrz_rows": display.mrz_rows((result or {}).get("mrz")),
+            "mrz_box": display.mrz_box((result or {}).get("mrz")),
+            "field_rows": display.field_rows((result or {}).get("fields")),
+            "thumbs": _thumbs(job, pages, failed, page),
+            "failure": _failure(job, pages, failed),
             "image_url": display.page_image_url(job.id, page.number) if page else "",
             "exports": display.export_links(job.id) if job.status == "done" else [],
             "languages": [display.language_label(c) for c in job.language_list],
@@ -137,6 +159,44 @@ def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
             "batch": job.batch if job.batch_id and request.user.is_authenticated else None,
         },
     )
+
+
+def _thumbs(job: Job, pages: list[Any], failed: list[Any], current: Any) -> list[dict[str, Any]]:
+    """One tile per page of a multi-page job: done (a thumbnail), failed or waiting."""
+    if job.page_count <= 1 and len(pages) <= 1:
+        return []
+    done = {p.number: p for p in pages}
+    failed_numbers = {p.number for p in failed}
+    count = max([job.page_count, *done, *failed_numbers])
+    return [
+        {
+            "number": n,
+            "state": "done"
+            if n in done
+            else "failed"
+            if n in failed_numbers
+            else "skipped"
+            if job.is_finished
+            else "waiting",
+            "url": display.page_image_url(job.id, n, max_width=160) if n in done else "",
+            "current": current is not None and current.number == n,
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+def _failure(job: Job, pages: list[Any], failed: list[Any]) -> dict[str, Any] | None:
+    """What a failed job's card says: the page(s), the reason in words, what was kept."""
+    if job.status != "failed":
+        return None
+    detail = display.plain_message(job.error_message)
+    message = display.error_text(job.error_code)
+    return {
+        "message": message or "The document could not be read.",
+        "detail": "" if detail.rstrip(".") in message else detail,
+        "pages": display.page_list([p.number for p in failed]),
+        "kept": display.page_list([p.number for p in pages]),
+    }
 
 
 #: Page segmentation modes offered by "Run again" (``""``: the engine's default).
@@ -165,6 +225,9 @@ def _rerun_choices(job: Job) -> dict[str, Any]:
         "psm_choices": PSM_CHOICES,
         "psm": "" if psm is None else str(psm),
         "pages": options.get("pages") or "",
+        "rotate": options.get("rotate") or "",
+        "deskew": options.get("deskew"),
+        "clean": options.get("clean"),
     }
 
 
@@ -177,27 +240,35 @@ def _neighbour(pages: list[Any], page: Any, step: int) -> Any:
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's jobs: search, filters by status and date, pagination.
+    """The signed-in user's jobs: search (with where it matched), filters by status,
+    engine and date, sorting by column, pagination, bulk delete.
 
     ``?view=batches`` shows the user's batches instead (``batches.batch_list``); a job
     that belongs to a batch links to it.
     """
     if request.GET.get("view") == "batches":
         return batches.batch_list(request)
-    form = HistoryFilterForm(request.GET or None)
-    jobs = selectors.jobs_visible_to(request.user).filter(owner=request.user)
-    jobs = form.apply(jobs) if form.is_bound else jobs
-    jobs = jobs.select_related("batch").defer("text", "result", "options", "metadata")
+    own = selectors.jobs_visible_to(request.user).filter(owner=request.user)
+    titles = {engine["name"]: engine["title"] for engine in _engines()}
+    used = own.order_by().values_list("engine", flat=True).distinct()
+    engines = sorted(((name, titles.get(name, name)) for name in used), key=lambda e: e[1])
+    form = HistoryFilterForm(request.GET or None, engines=engines)
+    jobs = form.apply(own).select_related("batch")
+    jobs = jobs.defer("text", "result", "options", "metadata")
     paginator = Paginator(jobs, HISTORY_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    searched = form.cleaned_data.get("q", "") if form.is_bound else ""
+    matches = selectors.job_search_matches(job_ids=[j.id for j in page_obj], query=searched)
     rows = [
         {
             "job": job,
             "thumb": display.page_image_url(job.id, 1, max_width=160) if job.pages_done else "",
             "languages": ", ".join(display.language_label(c) for c in job.language_list),
             "duration": display.human_duration(job.duration),
+            "engine": titles.get(job.engine, job.engine),
+            "match": matches.get(job.id),
         }
         for job in page_obj
     ]
@@ -210,9 +281,50 @@ def history(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "query": query.urlencode(),
             "filtered": form.is_bound and form.is_filtered,
+            "sorts": form.sort_links(query),
             "tab": "jobs",
         },
     )
+
+
+@login_required
+@require_POST
+def history_delete(request: HttpRequest) -> HttpResponse:
+    """POST "Delete selected" from history: the signed-in user's own jobs among ``ids``.
+
+    Without ``confirm=yes`` (the page's dialog sends it) it asks first, on a page of
+    its own. Ids that are stale, malformed or another user's are not deleted and are
+    counted as not found (never a 500); then back to the list as it was filtered.
+    """
+    form = BulkDeleteForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest(" ".join(form.non_field_errors()) or "Bad request.")
+    back = reverse("web-history") + (f"?{form.back_query}" if form.back_query else "")
+    own = selectors.jobs_visible_to(request.user).filter(owner=request.user)
+    jobs = list(own.filter(pk__in=form.ids).defer("text", "result", "options", "metadata"))
+    gone = len(form.ids) - len(jobs)
+    if not form.ids:
+        messages.info(request, "Select the jobs to delete first.")
+        return redirect(back)
+    if not form.confirmed:
+        return render(
+            request,
+            "web/history_delete.html",
+            {"jobs": jobs, "gone": gone, "back": back, "next": form.back_query},
+        )
+    for job in jobs:
+        services.job_delete(job=job)
+    if len(jobs) == 1:
+        messages.success(request, f"Deleted \u201c{jobs[0].filename or jobs[0].id}\u201d.")
+    elif jobs:
+        messages.success(request, f"Deleted {len(jobs)} jobs.")
+    if gone:
+        messages.info(
+            request,
+            f"{gone} of the selected jobs {'was' if gone == 1 else 'were'} not found "
+            "(already deleted?).",
+        )
+    return redirect(back)
 
 
 @login_required
@@ -243,6 +355,10 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
     return redirect(reverse("web-job", args=[job.pk]))
 
 
+#: Preprocessing options of the "Run again" form (``null`` resets one to the default).
+RERUN_PREPROCESSING = ("rotate", "deskew", "clean")
+
+
 @require_POST
 def job_rerun(request: HttpRequest, job_id: Any) -> HttpResponse:
     """POST runs a finished job again with the form's options (``services.job_rerun``).
@@ -254,6 +370,9 @@ def job_rerun(request: HttpRequest, job_id: Any) -> HttpResponse:
         return redirect_to_login(reverse("web-job", args=[job_id]))
     job = _job_or_404(request, job_id)
     data = rerun_request(request.POST)
+    for name in RERUN_PREPROCESSING:  # the form's preprocessing choices ("": keep the job's)
+        if request.POST.get(name):
+            data[name] = request.POST[name]
     serializer = JobRerunSerializer(data=data)
     if not serializer.is_valid():
         field, problems = next(iter(serializer.errors.items()))

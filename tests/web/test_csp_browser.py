@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.models import Batch
+from app.services import webhooks as webhook_services
 from tests.factories import PASSWORD, UserFactory
 from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
 
@@ -87,6 +88,9 @@ def test_pages_run_under_the_policy_without_violations(chromium, live_server, ma
     batch = Batch.objects.create(owner=staff, job_count=1)
     pending.batch = batch
     pending.save(update_fields=["batch"])
+    endpoint = webhook_services.endpoint_create(
+        owner=staff, url="https://example.org/in", events=list(webhook_services.WEBHOOK_EVENTS)
+    )
 
     driver.get(base + "/accounts/login/")
     assert driver.execute_script("return 1") == 1
@@ -100,6 +104,8 @@ def test_pages_run_under_the_policy_without_violations(chromium, live_server, ma
         ("/", "the engines in the upload form", "#file-input"),
         ("/history/", "the job list", "tr.job-row"),
         ("/keys/", "the API keys form", "#id_name"),
+        ("/webhooks/", "the endpoint form", "#id_url"),
+        (f"/webhooks/{endpoint.uid}/", "the delivery log", "#delivery-log"),
         (f"/jobs/{job.id}/", "the word boxes", "rect.word"),
         (f"/jobs/{pending.id}/", "the progress bar", "#job-progress .bar"),
         ("/history/?view=batches", "the batch list", "tr.batch-row"),
