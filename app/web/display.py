@@ -51,6 +51,33 @@ def language_label(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
+#: Short engine names for a job's header (the registry's titles are for the menus).
+ENGINE_LABELS = {"auto": "Automatic engine", "tesseract": "Tesseract", "ppocr": "PP-OCR"}
+
+
+def engine_label(name: str) -> str:
+    """``"Automatic engine"`` for ``"auto"``, ``"PP-OCR"`` for ``"ppocr"``; other engine
+    names (providers, ``mrz``) capitalised."""
+    return ENGINE_LABELS.get(name, name[:1].upper() + name[1:])
+
+
+def job_languages(codes: list[str], results: list[dict[str, Any]]) -> list[str]:
+    """A job's languages for its header: their names; with ``languages=auto`` the
+    languages found on its pages (``detected_languages`` of each page result,
+    docs/languages-auto.md) as ``"detected: German"``, or ``"languages detected"``
+    before any page has them."""
+    if codes != ["auto"]:
+        return [language_label(c) for c in codes]
+    found: list[str] = []
+    for result in results:
+        for code in (result or {}).get("detected_languages") or []:
+            if code not in found:
+                found.append(code)
+    if not found:
+        return ["languages detected"]
+    return ["detected: " + ", ".join(language_label(c) for c in found)]
+
+
 def error_text(code: str) -> str:
     """The human message of an error code from :data:`app.errors.ERROR_CODES` (empty for none)."""
     return error_message(code)
