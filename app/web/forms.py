@@ -16,6 +16,12 @@ from django.utils import dateformat, timezone
 
 from app.models import Batch, Job, JobStatus
 
+#: Codes of the browser forms' own validation errors (Django's ``ValidationError.code``,
+#: read back with ``form.has_error``). They stay on the page: the API's error codes are
+#: app/errors.py's table, which these are not part of.
+INVERTED_RANGE = "inverted_range"
+TOO_MANY = "too_many"
+
 
 class RegisterForm(UserCreationForm):
     """Sign-up: user name, e-mail and password twice (Django's password validators)."""
@@ -62,7 +68,7 @@ class _ListFilterForm(forms.Form):
                 forms.ValidationError(
                     "“To” (%(end)s) is before “From” (%(start)s): "
                     "swap the dates, or clear one of them.",
-                    code="inverted_range",
+                    code=INVERTED_RANGE,
                     params={"start": _human_date(start), "end": _human_date(end)},
                 ),
             )
@@ -106,7 +112,7 @@ class _ListFilterForm(forms.Form):
     def swapped_dates_query(self) -> str:
         """The query string with "From" and "To" swapped, for an inverted range ("" if
         the range is not inverted)."""
-        if not self.has_error("date_to", "inverted_range"):
+        if not self.has_error("date_to", INVERTED_RANGE):
             return ""
         query = self.data.copy()
         query["date_from"], query["date_to"] = self.data["date_to"], self.data["date_from"]
@@ -224,7 +230,7 @@ class BulkDeleteForm(forms.Form):
         if len(self.ids) > self.MAX_IDS:
             raise forms.ValidationError(
                 "At most %(max)d jobs can be deleted at once.",
-                code="too_many",
+                code=TOO_MANY,
                 params={"max": self.MAX_IDS},
             )
         return data
