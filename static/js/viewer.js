@@ -300,6 +300,10 @@
       "=": () => zoomTo(state.zoom * 1.25),
       "-": () => zoomTo(state.zoom / 1.25),
       0: () => fit("width"),
+      w: () => fit("width"),
+      W: () => fit("width"),
+      p: () => fit("page"),
+      P: () => fit("page"),
       r: () => rotate(),
       R: () => rotate(),
       Escape: () => {
