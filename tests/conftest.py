@@ -215,3 +215,14 @@ def wait_until(predicate, timeout: float, what: str):
             return got
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs Chromium (``tests.web.chromium.requires_chromium``) is a
+    ``browser`` test, whether or not it says so, so that ``-m "not browser"`` leaves
+    them all out (.ci/run's PostgreSQL pass: the pages' data goes through the same ORM)."""
+    for item in items:
+        for mark in item.iter_markers("skipif"):
+            if "chromium" in str(mark.kwargs.get("reason", "")):
+                item.add_marker(pytest.mark.browser)
+                break
