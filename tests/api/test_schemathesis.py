@@ -25,7 +25,12 @@ from django.core.cache import cache
 
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.worker,
+    pytest.mark.fuzz,
+    pytest.mark.django_db(transaction=True),
+]
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = int(os.environ.get("OCR_SCHEMATHESIS_MAX_EXAMPLES", "20"))
