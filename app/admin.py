@@ -150,7 +150,9 @@ class JobAdmin(admin.ModelAdmin):
         "duration_display",
         "created_at",
     )
-    list_display_links = ("thumbnail", "display_name")
+    # The name only: a linked thumbnail (alt="") would be a second, nameless tab stop
+    # to the same page on every row.
+    list_display_links = ("display_name",)
     list_filter = (
         "status",
         "engine",

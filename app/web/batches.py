@@ -88,6 +88,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             "finished": batch.n_done + batch.n_failed + batch.n_canceled,
             "percent": _percent(batch.n_pages_done, batch.n_pages),
             "others": max(0, batch.job_count - 1),
+            "engine_label": display.engine_label(batch.engine),
             "languages": ", ".join(
                 display.language_label(c) for c in batch.languages.split("+") if c
             ),
@@ -148,6 +149,7 @@ def batch_detail(request: HttpRequest, batch_id: Any) -> HttpResponse:
             "rows": rows,
             "page_obj": page_obj,
             "languages": [display.language_label(c) for c in batch.languages.split("+") if c],
+            "engine_label": display.engine_label(batch.engine),
             "took": took,
             "exports": display.batch_export_links(batch.id) if batch.n_done else [],
             "can_cancel": not batch.is_finished,

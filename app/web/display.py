@@ -36,6 +36,7 @@ LANGUAGE_NAMES: dict[str, str] = {
     "hin": "Hindi",
     "mrz": "Machine-readable zone",
     "ocrb": "OCR-B",
+    "auto": "Detected automatically",  # languages=auto (docs/languages-auto.md)
 }
 
 #: Codes that are not languages a person picks (orientation data, test data).
@@ -52,7 +53,12 @@ def language_label(code: str) -> str:
 
 
 #: Short engine names for a job's header (the registry's titles are for the menus).
-ENGINE_LABELS = {"auto": "Automatic engine", "tesseract": "Tesseract", "ppocr": "PP-OCR"}
+ENGINE_LABELS = {
+    "auto": "Automatic engine",
+    "tesseract": "Tesseract",
+    "ppocr": "PP-OCR",
+    "mrz": "MRZ",
+}
 
 
 def engine_label(name: str) -> str:
@@ -64,8 +70,9 @@ def engine_label(name: str) -> str:
 def job_languages(codes: list[str], results: list[dict[str, Any]]) -> list[str]:
     """A job's languages for its header: their names; with ``languages=auto`` the
     languages found on its pages (``detected_languages`` of each page result,
-    docs/languages-auto.md) as ``"detected: German"``, or ``"languages detected"``
-    before any page has them."""
+    docs/languages-auto.md) as ``"detected: German"``, or nothing while no page has
+    them (before the first page is read, or for an engine that reads no language,
+    such as ``mrz``)."""
     if codes != ["auto"]:
         return [language_label(c) for c in codes]
     found: list[str] = []
@@ -74,7 +81,7 @@ def job_languages(codes: list[str], results: list[dict[str, Any]]) -> list[str]:
             if code not in found:
                 found.append(code)
     if not found:
-        return ["languages detected"]
+        return []
     return ["detected: " + ", ".join(language_label(c) for c in found)]
 
 

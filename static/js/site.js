@@ -6,6 +6,8 @@
  * - Menu: on a phone the navigation and the account sit behind one Menu button.
  * - Keyboard shortcuts, listed on the "?" overlay: / search, u upload, h history,
  *   k API keys, t theme, ? this list, Esc closes.
+ * - A form sent back with errors: the first field marked aria-invalid gets the focus,
+ *   so the keyboard goes on where the error is (unless the page autofocuses another).
  *
  * Loaded in <head> (no defer) so the stored theme applies before the first paint;
  * the rest waits for the document.
@@ -67,6 +69,11 @@
     var menu = document.getElementById("site-menu");
     var themeButton = document.getElementById("theme-toggle");
     var dialog = document.getElementById("shortcuts");
+
+    var invalid = document.querySelector("main [aria-invalid='true']");
+    if (invalid && !document.querySelector("[autofocus]") && document.activeElement === document.body) {
+      invalid.focus();
+    }
 
     if (themeButton) {
       themeButton.hidden = false;
@@ -166,7 +173,10 @@
           var search = searchField();
           if (search) {
             event.preventDefault();
-            search.focus();
+            search.focus({ preventScroll: true });
+            // nearest: respects the page's scroll-padding, so the field is not left
+            // under the sticky header when the page was scrolled.
+            search.scrollIntoView({ block: "nearest" });
             if (search.select) search.select();
           } else if ((link = linkFor("h"))) {
             event.preventDefault();

@@ -280,10 +280,12 @@
   /* The error said once: the words of the error table for its code; the server's own
    * message is added only when it says where or how much (a page or item number, a
    * size), never when it repeats the words in other terms. Exception class names
-   * ("(OSError)") are not shown. */
+   * ("(OSError)") are not shown, nor a batch's "Item 2 (name): " prefix, which the
+   * row itself already says. */
   function errorSentence(code, message) {
     const words = errorWords[code];
     const detail = (message || "")
+      .replace(/^Item \d+(\s*\([^)]*\))?:\s*/, "")
       .replace(/\s*\(?\b[A-Z][A-Za-z]*(Error|Exception)\b\)?/g, "")
       .replace(/:\s*\./g, ".")
       .trim()
@@ -845,6 +847,12 @@
       item.engine = engine;
       item.languages = languages;
     });
+    // The button is disabled next; a keyboard user goes on from the list of files
+    // (Tab reaches the first file's Cancel), not from the top of the page.
+    if (document.activeElement === submit) {
+      const list = document.getElementById("file-list");
+      if (list) list.focus({ preventScroll: true });
+    }
     updateSummary();
     items.forEach((item) => {
       item.row._parts.actions.replaceChildren();

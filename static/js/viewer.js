@@ -192,15 +192,26 @@
   function lineWords(l) {
     return rects.filter((r) => r.dataset.l === String(l)).map((r) => r.dataset.w);
   }
-  /* Scroll ``el`` into view inside ``box`` only when it is not fully visible there. */
+  /* Scroll ``el`` into view inside ``box`` only when it is not fully visible there.
+   * Visible means in the part of ``box`` that is on screen (below the sticky top bar,
+   * above the window's bottom): a tall viewer half below the fold still brings the
+   * word into sight, without scrolling the window. */
+  const topbar = document.getElementById("topbar");
   function reveal(el, box) {
     if (!el || !box) return;
     const r = el.getBoundingClientRect();
     const b = box.getBoundingClientRect();
-    if (r.top < b.top || r.bottom > b.bottom || r.left < b.left || r.right > b.right) {
-      const top = box.scrollTop + (r.top - b.top) - (b.height - r.height) / 2;
-      const left = box.scrollLeft + (r.left - b.left) - (b.width - r.width) / 2;
-      box.scrollTo({ top: Math.max(0, top), left: Math.max(0, left), behavior: "smooth" });
+    const barBottom = topbar ? topbar.getBoundingClientRect().bottom : 0;
+    let top = Math.max(b.top, barBottom);
+    let bottom = Math.min(b.bottom, window.innerHeight);
+    if (bottom - top < 2 * r.height) {
+      top = b.top; // the viewer is (nearly) off screen: place it in the whole viewer
+      bottom = b.bottom;
+    }
+    if (r.top < top || r.bottom > bottom || r.left < b.left || r.right > b.right) {
+      const y = box.scrollTop + (r.top - top) - (bottom - top - r.height) / 2;
+      const x = box.scrollLeft + (r.left - b.left) - (b.width - r.width) / 2;
+      box.scrollTo({ top: Math.max(0, y), left: Math.max(0, x), behavior: "smooth" });
     }
   }
   /* Show a box in the viewer; ``inWindow``: also scroll the window to it when the viewer

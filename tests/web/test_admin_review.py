@@ -284,6 +284,35 @@ def _a4_pdf(pages: list[list[str]]) -> bytes:
     return buf.getvalue()
 
 
+def _press(browser, *keys: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).send_keys(*keys).perform()
+
+
+def _tab_until(browser, script: str, *, limit: int) -> list[str]:
+    """Press Tab until ``script`` (JS; the focused element is ``el``) holds; the
+    accessible names of the stops passed (text, aria-label or value)."""
+    from selenium.webdriver.common.keys import Keys
+
+    names = []
+    for _ in range(limit):
+        _press(browser, Keys.TAB)
+        name, done = browser.execute_script(
+            "const el = document.activeElement;"
+            "const label = el.labels && el.labels[0];"
+            "const labelled = label && (label.textContent.trim()"
+            " || (label.querySelector('img') || {}).alt);"
+            "const name = (el.getAttribute('aria-label') || labelled || el.textContent"
+            " || el.value || el.title || '').trim();"
+            "return [name, !!(" + script + ")];"
+        )
+        names.append(name)
+        if done:
+            return names
+    raise AssertionError(f"not reached in {limit} Tabs: {names}")
+
+
 def _shot(browser, name: str, scroll_to: str = "") -> None:
     """Save ``screenshots/15-admin-<name>.png`` of the window, scrolled to ``scroll_to``."""
     if scroll_to:
@@ -301,6 +330,7 @@ def _shot(browser, name: str, scroll_to: str = "") -> None:
 def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
     from rest_framework.test import APIClient
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     from tests.conftest import wait_for_job
 
@@ -348,8 +378,13 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
         assert browser.find_element(By.TAG_NAME, "h1").text == "Jobs"
         _shot(browser, "list")
 
+        # The keyboard alone: Tab from the top of the list to the job (every stop has a
+        # name: the thumbnail is no second, nameless link), Enter opens its review page.
+        stops = _tab_until(browser, "el.textContent.trim() === 'report.pdf'", limit=40)
+        assert all(name for name in stops), f"a tab stop without a name: {stops}"
+        _press(browser, Keys.ENTER)
+
         # The review page: reasonable height, no Save, the preview with its boxes.
-        browser.find_element(By.LINK_TEXT, "report.pdf").click()
         wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".ocr-word"), what="the boxes")
         wait_for(
             lambda: browser.execute_script(
@@ -396,6 +431,26 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
         _shot(browser, "review-texts-open", scroll_to=".ocr-texts")
         toggle.click()
         assert not any(p.get_attribute("open") for p in pages)
+        # A page's text opens by the keyboard too (Enter on its summary).
+        browser.execute_script(
+            "arguments[0].focus()", pages[0].find_element(By.TAG_NAME, "summary")
+        )
+        _press(browser, Keys.ENTER)
+        assert pages[0].get_attribute("open") and not pages[1].get_attribute("open")
+        _press(browser, Keys.ENTER)
+
+        # At phone width: nothing scrolls sideways; each page's excerpt gets a row of
+        # its own under the label and the counts instead of a sliver beside them.
+        browser.set_window_size(390, 844)
+        widths = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], widths
+        excerpt = pages[0].find_element(By.CSS_SELECTOR, ".ocr-page-excerpt").rect
+        label = pages[0].find_element(By.CSS_SELECTOR, ".ocr-page-label").rect
+        assert excerpt["width"] >= 200 and excerpt["y"] > label["y"], (excerpt, label)
+        _shot(browser, "review-phone", scroll_to=".ocr-texts")
+        browser.set_window_size(1366, 900)
 
         # Django admin's dark theme: the page follows it.
         browser.execute_script("localStorage.setItem('theme', 'dark');")
@@ -419,8 +474,10 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
             what="page 2 in the preview",
         )
 
-        # Re-run: the worker reads it again.
-        browser.find_element(By.ID, "rerun-job").click()
+        # Re-run, by the keyboard: the page's first action after the breadcrumbs.
+        browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+        _tab_until(browser, "el.id === 'rerun-job'", limit=15)
+        _press(browser, Keys.ENTER)
         message = wait_for(
             lambda: browser.find_element(By.CSS_SELECTOR, ".messagelist"), what="the message"
         )

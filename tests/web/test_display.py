@@ -11,6 +11,7 @@ def test_a_jobs_header_names_its_engine_and_languages_in_words():
     assert display.engine_label("clova") == "Clova"
     assert display.job_languages(["eng", "deu"], []) == ["English", "German"]
     # languages=auto: what the pages were found to be in, once they are read.
-    assert display.job_languages(["auto"], []) == ["languages detected"]
+    assert display.job_languages(["auto"], []) == []  # nothing vague before a page is read
+    assert display.engine_label("mrz") == "MRZ"
     pages = [{"detected_languages": ["deu"]}, {"detected_languages": ["deu", "eng"]}, {}]
     assert display.job_languages(["auto"], pages) == ["detected: German, English"]

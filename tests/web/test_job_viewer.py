@@ -356,6 +356,51 @@ def test_text_and_boxes_are_linked_both_ways(browser, live_server, user, make_do
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @requires_chromium
+def test_a_word_pointed_at_in_the_text_is_brought_into_sight_in_a_tall_viewer(
+    browser, live_server, user, make_doc
+) -> None:
+    """A long receipt at fit width: the viewer reaches below the window's bottom.
+    Pointing at a word whose box is in that hidden part scrolls the viewer (not the
+    window) until the box is on screen."""
+    from selenium.webdriver.common.by import By
+
+    lines = [f"Item {n} costs {n}.95 today" for n in range(1, 41)]
+    job = make_doc(user, pages=[lines])
+    browser.set_window_size(1366, 900)
+    _open(browser, live_server, user, f"/jobs/{job.id}/")
+    _image_loaded(browser)
+    viewport = browser.find_element(By.ID, "viewport")
+    window_height = browser.execute_script("return innerHeight")
+    assert _rect(browser, viewport)["bottom"] > window_height, "the viewer goes below the fold"
+    # The first word whose box is in the viewer but below the window.
+    index = browser.execute_script(
+        "const h = innerHeight, v = arguments[0].getBoundingClientRect();"
+        "const r = [...document.querySelectorAll('#boxes rect.word')].find(r => {"
+        "  const b = r.getBoundingClientRect(); return b.top > h && b.bottom < v.bottom; });"
+        "return r ? r.dataset.w : null;",
+        viewport,
+    )
+    assert index is not None, "a box in the part of the viewer below the window"
+    browser.execute_script(
+        "document.querySelector(`#text-body .tw[data-w='${arguments[0]}']`)"
+        ".dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));",
+        index,
+    )
+    box = browser.find_element(By.CSS_SELECTOR, f"rect.word[data-w='{index}']")
+    bar = _rect(browser, browser.find_element(By.ID, "topbar"))["bottom"]
+    wait_for(
+        lambda: (
+            bar <= _rect(browser, box)["top"] and _rect(browser, box)["bottom"] <= window_height
+        ),
+        what="the pointed word's box on screen",
+    )
+    assert browser.execute_script("return scrollY") == 0, "the window itself did not scroll"
+    _shot(browser, "linked-tall-viewer")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@requires_chromium
 def test_zoom_fit_rotate_pinch_and_pan(browser, live_server, user, make_doc) -> None:
     from selenium.webdriver.common.by import By
 

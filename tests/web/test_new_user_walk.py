@@ -170,12 +170,14 @@ class Keyboard:
             self.invisible.append(f"{where}: {state['what']}")
             _shot(self.browser, f"focus-missing-{len(self.invisible)}")
 
-    def tab_to(self, script: str, where: str, limit: int = 40) -> int:
-        """Press Tab until ``script`` (JS, gets the focused element as arguments[0]) is true.
+    def tab_to(self, script: str, where: str, limit: int = 40, *, back: bool = False) -> int:
+        """Press Tab (Shift+Tab with ``back``) until ``script`` (JS, gets the focused
+        element as ``el``) is true.
 
         Returns the number of Tab presses (0 when it already has the focus); fails
         after ``limit``.
         """
+        from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.keys import Keys
 
         if self.browser.execute_script(
@@ -183,7 +185,12 @@ class Keyboard:
         ):
             return 0  # already there (a field with autofocus)
         for count in range(1, limit + 1):
-            self.press(Keys.TAB)
+            if back:
+                ActionChains(self.browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(
+                    Keys.SHIFT
+                ).perform()
+            else:
+                self.press(Keys.TAB)
             self.check_focus(where)
             if self.browser.execute_script(
                 "const el = document.activeElement; return !!(" + script + ")"
@@ -254,6 +261,10 @@ def test_keyboard_only_walk_upload_result_copy_history(
     # own controls): 13 with the 10 Tesseract languages of the test machine.
     assert tabs <= 15, f"{tabs} Tabs from the file input to Recognise text"
     keys.press(Keys.ENTER)
+    # The button is disabled once pressed: the focus goes on to the list of files
+    # (not back to the top of the page), where the file's progress and links are.
+    assert browser.switch_to.active_element.get_attribute("id") == "file-list"
+    keys.check_focus("upload: the list of files")
     wait_for(
         lambda: browser.find_element(By.CSS_SELECTOR, "li.file-row[data-state='done']"),
         timeout=90,
@@ -333,6 +344,28 @@ def test_keyboard_only_walk_upload_result_copy_history(
     wait_for(lambda: not browser.find_element(By.ID, "shortcuts").is_displayed(), what="closed")
     assert browser.switch_to.active_element.get_attribute("id") == "copy-text"
 
+    # "/" finds in the text; on a scrolled page the field is not left hidden under the
+    # sticky top bar.
+    browser.execute_script("window.scrollTo(0, 400)")
+    keys.press("/")
+    assert browser.switch_to.active_element.get_attribute("id") == "find-input"
+    field_top, bar_bottom = browser.execute_script(
+        "return [document.getElementById('find-input').getBoundingClientRect().top,"
+        " document.getElementById('topbar').getBoundingClientRect().bottom]"
+    )
+    assert field_top >= bar_bottom, (field_top, bar_bottom)
+    keys.check_focus("result: find in the text")
+    keys.press(Keys.TAB)  # out of the field, so that the next letter is a shortcut
+
+    # API keys by their shortcut: a new key is shown once, its Copy button focused.
+    keys.press("k")
+    wait_for(lambda: "/keys/" in browser.current_url, what="the keys page")
+    keys.tab_to("el.id === 'id_name'", "keys: name", limit=20)
+    keys.press("walk script", Keys.ENTER)
+    wait_for(lambda: browser.find_elements(By.ID, "new-key-value"), what="the new key")
+    assert browser.switch_to.active_element.get_attribute("id") == "copy-key"
+    keys.check_focus("keys: Copy the new key")
+
     # History by its shortcut, search with "/", open the job with the keyboard.
     keys.press("h")
     wait_for(lambda: "/history/" in browser.current_url, what="the history page")
@@ -352,6 +385,31 @@ def test_keyboard_only_walk_upload_result_copy_history(
     keys.press(Keys.ENTER)
     wait_for(lambda: "/jobs/" in browser.current_url, what="the job page")
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "rect.word"), what="word boxes")
+    _shot(browser, f"{name}-result-again")
+
+    # Bulk delete by the keyboard: tick the job (Space), back to the bar's button,
+    # Enter; the dialog opens on Cancel, Tab to the red button, Enter.
+    keys.press("h")
+    wait_for(lambda: "/history/" in browser.current_url, what="the history page")
+    keys.tab_to(
+        "el.type === 'checkbox'"
+        " && (el.getAttribute('aria-label') || '').startsWith('Select letter')",
+        "history: tick the job",
+        limit=60,
+    )
+    keys.press(Keys.SPACE)
+    keys.tab_to("el.id === 'bulk-delete-button'", "history: Delete 1 job", limit=15, back=True)
+    keys.press(Keys.ENTER)
+    wait_for(
+        lambda: browser.find_element(By.ID, "confirm-bulk-delete").is_displayed(), what="dialog"
+    )
+    assert browser.switch_to.active_element.text.strip() == "Cancel"
+    keys.check_focus("history: the dialog's Cancel")
+    keys.tab_to("el.id === 'confirm-bulk-button'", "history: confirm", limit=3)
+    keys.press(Keys.ENTER)
+    wait_for(lambda: "Deleted" in browser.find_element(By.TAG_NAME, "main").text, what="deleted")
+    assert "Deleted \u201cletter.png\u201d." in browser.find_element(By.TAG_NAME, "main").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "a.job-link"), "no job left in the list"
     print("Tab presses:", keys.counts)
     assert not keys.invisible, f"focus not visible at: {keys.invisible}"
 

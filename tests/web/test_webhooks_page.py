@@ -283,11 +283,20 @@ def test_add_an_endpoint_send_a_test_event_and_read_the_log_in_the_browser(
         current = browser.find_element(By.CSS_SELECTOR, "nav.nav a[aria-current=page]")
         assert current.get_attribute("textContent").strip() == "Webhooks"
 
+        # A refused address: the page comes back with the error, the focus on the field.
+        browser.find_element(By.ID, "id_url").send_keys("ftp://files.example.org/in")
+        browser.find_element(By.CSS_SELECTOR, "form.webhook-form button[type=submit]").click()
+        wait_for(lambda: browser.find_elements(By.ID, "url-error"), what="the error")
+        assert browser.switch_to.active_element.get_attribute("id") == "id_url"
+        browser.find_element(By.ID, "id_url").clear()
+
         # Add the endpoint that answers 200, for job events only.
         browser.find_element(By.ID, "id_url").send_keys(ok.url)
         browser.find_element(By.CSS_SELECTOR, "input[name=events][value='batch.done']").click()
         browser.find_element(By.CSS_SELECTOR, "form.webhook-form button[type=submit]").click()
         field = wait_for(lambda: browser.find_element(By.ID, "new-secret-value"), what="secret")
+        # Shown once: its Copy button has the focus, ready for Enter.
+        assert browser.switch_to.active_element.get_attribute("id") == "copy-secret"
         secret = field.get_attribute("value")
         assert secret.startswith("whsec_")
         browser.find_element(By.ID, "copy-secret").click()
