@@ -16,6 +16,7 @@ import pytest
 
 from app.models import Batch, Job
 from app.pipeline.exporters import EXPORT_FORMATS
+from app.web.batches import BATCH_LIST_PAGE_SIZE
 from tests.factories import PASSWORD, UserFactory
 from tests.imaging import render_text
 from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
@@ -185,6 +186,18 @@ def test_history_marks_a_batchs_jobs_and_lists_batches_in_a_tab(
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_the_batch_list_pages_newer_and_older(make_batch, user, client_for):
+    for _ in range(BATCH_LIST_PAGE_SIZE + 1):
+        make_batch(user, ["done"])
+    client = client_for(user)
+    first = client.get("/history/", {"view": "batches"}).content.decode()
+    assert 'aria-label="Batch pages"' in first and "Page 1 of 2" in first
+    assert 'page=2" rel="next">Older &rsaquo;</a>' in first
+    second = client.get("/history/", {"view": "batches", "page": 2}).content.decode()
+    assert 'page=1" rel="prev">&lsaquo; Newer</a>' in second
+
+
 def test_the_upload_page_sends_batches_only_for_signed_in_users(user, client_for, client, settings):
     page = client_for(user).get("/").content.decode()
     assert 'data-batch-url="/api/batches/"' in page

@@ -280,6 +280,13 @@ def _image_loaded(browser: Any) -> None:
     )
 
 
+def _show(browser: Any, live_server: Any, user: Any, job: Job) -> None:
+    """``job``'s page in a 1366 x 900 window, signed in as ``user``, its image loaded."""
+    browser.set_window_size(1366, 900)
+    _open(browser, live_server, user, f"/jobs/{job.id}/")
+    _image_loaded(browser)
+
+
 def _shot(browser: Any, name: str) -> None:
     browser.save_screenshot(str(SCREENSHOTS / f"15-job-{name}.png"))
 
@@ -300,9 +307,7 @@ def test_text_and_boxes_are_linked_both_ways(browser, live_server, user, make_do
     from selenium.webdriver.common.by import By
 
     job = make_doc(user)
-    browser.set_window_size(1366, 900)
-    _open(browser, live_server, user, f"/jobs/{job.id}/")
-    _image_loaded(browser)
+    _show(browser, live_server, user, job)
     image = browser.find_element(By.ID, "page-image")
     scale = _rect(browser, image)["width"] / int(
         browser.find_element(By.ID, "page-canvas").get_attribute("data-width")
@@ -366,9 +371,7 @@ def test_a_word_pointed_at_in_the_text_is_brought_into_sight_in_a_tall_viewer(
 
     lines = [f"Item {n} costs {n}.95 today" for n in range(1, 41)]
     job = make_doc(user, pages=[lines])
-    browser.set_window_size(1366, 900)
-    _open(browser, live_server, user, f"/jobs/{job.id}/")
-    _image_loaded(browser)
+    _show(browser, live_server, user, job)
     viewport = browser.find_element(By.ID, "viewport")
     window_height = browser.execute_script("return innerHeight")
     assert _rect(browser, viewport)["bottom"] > window_height, "the viewer goes below the fold"
@@ -405,9 +408,7 @@ def test_zoom_fit_rotate_pinch_and_pan(browser, live_server, user, make_doc) -> 
     from selenium.webdriver.common.by import By
 
     job = make_doc(user)
-    browser.set_window_size(1366, 900)
-    _open(browser, live_server, user, f"/jobs/{job.id}/")
-    _image_loaded(browser)
+    _show(browser, live_server, user, job)
     viewport = browser.find_element(By.ID, "viewport")
     image = browser.find_element(By.ID, "page-image")
     natural = int(browser.find_element(By.ID, "page-canvas").get_attribute("data-width"))
@@ -507,9 +508,7 @@ def test_keyboard_one_tab_stop_arrows_and_skip_link(browser, live_server, user, 
     from selenium.webdriver.common.keys import Keys
 
     job = make_doc(user)
-    browser.set_window_size(1366, 900)
-    _open(browser, live_server, user, f"/jobs/{job.id}/")
-    _image_loaded(browser)
+    _show(browser, live_server, user, job)
     focused = lambda: browser.switch_to.active_element  # noqa: E731
 
     # The skip link is the viewer's first tab stop, shown when focused; it jumps to the text.
@@ -557,9 +556,7 @@ def test_search_counts_hits_across_pages_and_marks_them_on_the_image(
     from selenium.webdriver.common.keys import Keys
 
     job = make_doc(user)
-    browser.set_window_size(1366, 900)
-    _open(browser, live_server, user, f"/jobs/{job.id}/")
-    _image_loaded(browser)
+    _show(browser, live_server, user, job)
     find = browser.find_element(By.ID, "find-input")
     find.send_keys("invoice")
     status = browser.find_element(By.ID, "find-status")

@@ -298,9 +298,13 @@ def test_history_paginates_and_keeps_the_filters(client_for, user, make_job) -> 
     client = client_for(user)
     first = client.get("/history/", {"q": "scan"}).content.decode()
     assert "Page 1 of 2" in first and first.count('class="job-row"') == 20
-    assert 'href="?q=scan&amp;page=2"' in first
+    assert 'href="?q=scan&amp;page=2" rel="next">Next &rsaquo;</a>' in first
+    assert (
+        '<span class="btn btn-sm disabled" aria-disabled="true">&lsaquo; Previous</span>' in first
+    )
     second = client.get("/history/", {"q": "scan", "page": 2}).content.decode()
     assert second.count('class="job-row"') == 3
+    assert 'href="?q=scan&amp;page=1" rel="prev">&lsaquo; Previous</a>' in second
 
 
 def test_history_requires_sign_in(client: Client) -> None:

@@ -14,6 +14,7 @@ from app.engines.base import EngineOptions
 from app.engines.providers import chekin
 from app.errors import OcrError
 
+from .chekin_samples import NEW_SCAN
 from .conftest import make_config, render_page
 
 TOKEN = "chekin-t0ken-XYZ"
@@ -21,26 +22,7 @@ SCAN = "64672caf4d2140e19d68b222fa0da318"
 DATA = f"/api/v3/tools/ocr/data/{SCAN}/"
 AUTH = {"Authorization": f"Token {TOKEN}"}
 
-EMPTY = {
-    "id": SCAN,
-    "picture_file": "https://s3.example/pic.jpg?X-Amz-Signature=1",
-    "mrz_detected": False,
-    "status": "NEW",
-    "type_doc": None,
-    "country": None,
-    "date_of_birth": None,
-    "expiration_date": None,
-    "names": None,
-    "surname": None,
-    "nationality": None,
-    "number": None,
-    "sex": None,
-    "valid_composite": False,
-    "valid_date_of_birth": False,
-    "valid_expiration_date": False,
-    "valid_number": False,
-    "valid_score": None,
-}
+EMPTY = {**NEW_SCAN, "id": SCAN, "picture_file": "https://s3.example/pic.jpg?X-Amz-Signature=1"}
 DONE = {
     **EMPTY,
     "mrz_detected": True,

@@ -28,6 +28,7 @@ from app.models import Job, Page
 from app.pipeline.exporters import EXPORT_FORMATS
 from tests.api.helpers import upload
 from tests.conftest import TEST_QUEUE, WorkerProcess, start_worker, wait_for_job
+from tests.engines.providers.chekin_samples import ERIKSSON_READ, NEW_SCAN
 from tests.imaging import Rendered, render_text
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -453,44 +454,14 @@ def test_chekin_job_end_to_end(server, auth_client, other_client, provider_worke
     marker = f"chekin-raw-{uuid.uuid4().hex}"
     scan_id = "64672caf4d2140e19d68b222fa0da318"
     new = {
+        **NEW_SCAN,
         "id": scan_id,
         "picture_file": "https://s3.example/uploads/pictures/x.jpg",
-        "mrz_detected": False,
-        "status": "NEW",
-        "type_doc": None,
-        "country": None,
-        "date_of_birth": None,
-        "expiration_date": None,
-        "names": None,
-        "surname": None,
-        "nationality": None,
-        "number": None,
-        "sex": None,
-        "valid_composite": False,
-        "valid_date_of_birth": False,
-        "valid_expiration_date": False,
-        "valid_number": False,
-        "valid_score": None,
     }
     done = {
         **new,
+        **ERIKSSON_READ,
         "picture_file": f"https://s3.example/uploads/pictures/{marker}.jpg",
-        "mrz_detected": True,
-        "status": "COM",
-        "type_doc": "P",
-        "country": "UTO",
-        "date_of_birth": "1974-08-12",
-        "expiration_date": "2012-04-15",
-        "names": "ANNA MARIA",
-        "surname": "ERIKSSON",
-        "nationality": "UTO",
-        "number": "L898902C3",
-        "sex": "F",
-        "valid_composite": True,
-        "valid_date_of_birth": True,
-        "valid_expiration_date": True,
-        "valid_number": True,
-        "valid_score": 100,
     }
     pictures: list[Request] = []
 
