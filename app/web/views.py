@@ -197,7 +197,16 @@ def _failure(job: Job, pages: list[Any], failed: list[Any]) -> dict[str, Any] | 
         "detail": "" if detail.rstrip(".") in message else detail,
         "pages": display.page_list([p.number for p in failed]),
         "kept": display.page_list([p.number for p in pages]),
+        # Uploading again helps when the file itself is the trouble, not a time limit
+        # or a provider's answer.
+        "file_problem": job.error_code in FILE_PROBLEM_CODES or not job.error_code,
     }
+
+
+#: Error codes (docs/errors.md) that point at the uploaded file itself.
+FILE_PROBLEM_CODES = frozenset(
+    {"invalid_image", "invalid_pdf", "unsupported_format", "encrypted_pdf", "engine_crash"}
+)
 
 
 #: Page segmentation modes offered by "Run again" (``""``: the engine's default).

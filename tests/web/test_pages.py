@@ -183,6 +183,18 @@ def test_failed_job_page_shows_the_tables_message_for_its_code(
     assert escape(ERROR_CODES[code].message) in html
     assert "Page 3: detail from the job." in html
     assert "The job failed." not in html
+    # Uploading again is offered when the file is the trouble, not for a provider's key.
+    assert ("Upload the document again" in html) == (code in ("invalid_pdf", "encrypted_pdf"))
+
+
+def test_a_timeout_is_not_answered_with_upload_it_again(client_for, user, make_job) -> None:
+    job = make_job(
+        user, status=JobStatus.FAILED, error_code="timeout", error_message="Page 2: took 600 s."
+    )
+    html = client_for(user).get(f"/jobs/{job.id}/").content.decode()
+    assert escape(ERROR_CODES["timeout"].message) in html
+    assert "Run it again" in html and "only some pages" in html
+    assert "Upload the document again" not in html
 
 
 def test_upload_page_and_admin_take_error_messages_from_the_table(
