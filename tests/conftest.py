@@ -217,12 +217,49 @@ def wait_until(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+#: Fixtures that reach the database or a worker (and so the broker), directly or not.
+_STORE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "live_server", "celery_worker"}
+)
+
+#: Where the tests about storing and running jobs live (paths from the repository root).
+#: The pages, the client library, the compatibility APIs and the engines reach the
+#: database and the broker only through the same services, which these test.
+_STORE_SUBJECTS = (
+    "tests/api/",
+    "tests/services/",
+    "tests/pipeline/",
+    "tests/management/",
+    "tests/onlineocr/",
+    "tests/test_",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs Chromium (``tests.web.chromium.requires_chromium``) is a
-    ``browser`` test, whether or not it says so, so that ``-m "not browser"`` leaves
-    them all out (.ci/run's PostgreSQL pass: the pages' data goes through the same ORM)."""
+    """Markers from what a test is, whether or not it says so:
+
+    - ``browser``: it needs Chromium (``tests.web.chromium.requires_chromium``), so that
+      ``-m "not browser"`` leaves them all out (.ci/run's PostgreSQL pass: the pages'
+      data goes through the same ORM);
+    - ``nostore``: it touches neither the database nor a worker (no ``django_db`` mark,
+      none of :data:`_STORE_FIXTURES`), so it runs the same on SQLite and PostgreSQL,
+      the filesystem broker and Redis;
+    - ``store``: it is about storing and running jobs (under :data:`_STORE_SUBJECTS`)
+      and touches the database or a worker: .ci/run runs these a second time, on
+      PostgreSQL and Redis.
+    """
+    root = Path(__file__).resolve().parents[1]
     for item in items:
         for mark in item.iter_markers("skipif"):
             if "chromium" in str(mark.kwargs.get("reason", "")):
                 item.add_marker(pytest.mark.browser)
                 break
+        uses_store = item.get_closest_marker("django_db") is not None or bool(
+            _STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        if not uses_store:
+            item.add_marker(pytest.mark.nostore)
+            continue
+        path = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        if path.startswith(_STORE_SUBJECTS):
+            item.add_marker(pytest.mark.store)
