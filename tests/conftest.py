@@ -239,14 +239,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test is, whether or not it says so:
 
     - ``browser``: it needs Chromium (``tests.web.chromium.requires_chromium``), so that
-      ``-m "not browser"`` leaves them all out (.ci/run's PostgreSQL pass: the pages'
-      data goes through the same ORM);
-    - ``nostore``: it touches neither the database nor a worker (no ``django_db`` mark,
-      none of :data:`_STORE_FIXTURES`), so it runs the same on SQLite and PostgreSQL,
-      the filesystem broker and Redis;
+      ``-m "not browser"`` leaves them all out;
     - ``store``: it is about storing and running jobs (under :data:`_STORE_SUBJECTS`)
-      and touches the database or a worker: .ci/run runs these a second time, on
-      PostgreSQL and Redis.
+      and touches the database or a worker (a ``django_db`` mark or one of
+      :data:`_STORE_FIXTURES`): .ci/run runs these a second time, on PostgreSQL and
+      Redis.
     """
     root = Path(__file__).resolve().parents[1]
     for item in items:
@@ -257,9 +254,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         uses_store = item.get_closest_marker("django_db") is not None or bool(
             _STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
         )
-        if not uses_store:
-            item.add_marker(pytest.mark.nostore)
-            continue
         path = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
-        if path.startswith(_STORE_SUBJECTS):
+        if uses_store and path.startswith(_STORE_SUBJECTS):
             item.add_marker(pytest.mark.store)

@@ -22,6 +22,7 @@ from app.models import Job, JobStatus, Page
 from tests.factories import PASSWORD, UserFactory
 from tests.imaging import render_text
 from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
+from tests.web.keyboard import Keyboard
 
 #: "2.3 s", "12 s", "1 min 4 s": a duration as a person writes it.
 HUMAN_DURATION = re.compile(r"^(\d+\.\d s|\d+ s|\d+ min \d+ s)$")
@@ -284,35 +285,6 @@ def _a4_pdf(pages: list[list[str]]) -> bytes:
     return buf.getvalue()
 
 
-def _press(browser, *keys: str) -> None:
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    ActionChains(browser).send_keys(*keys).perform()
-
-
-def _tab_until(browser, script: str, *, limit: int) -> list[str]:
-    """Press Tab until ``script`` (JS; the focused element is ``el``) holds; the
-    accessible names of the stops passed (text, aria-label or value)."""
-    from selenium.webdriver.common.keys import Keys
-
-    names = []
-    for _ in range(limit):
-        _press(browser, Keys.TAB)
-        name, done = browser.execute_script(
-            "const el = document.activeElement;"
-            "const label = el.labels && el.labels[0];"
-            "const labelled = label && (label.textContent.trim()"
-            " || (label.querySelector('img') || {}).alt);"
-            "const name = (el.getAttribute('aria-label') || labelled || el.textContent"
-            " || el.value || el.title || '').trim();"
-            "return [name, !!(" + script + ")];"
-        )
-        names.append(name)
-        if done:
-            return names
-    raise AssertionError(f"not reached in {limit} Tabs: {names}")
-
-
 def _shot(browser, name: str, scroll_to: str = "") -> None:
     """Save ``screenshots/15-admin-<name>.png`` of the window, scrolled to ``scroll_to``."""
     if scroll_to:
@@ -380,9 +352,10 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
 
         # The keyboard alone: Tab from the top of the list to the job (every stop has a
         # name: the thumbnail is no second, nameless link), Enter opens its review page.
-        stops = _tab_until(browser, "el.textContent.trim() === 'report.pdf'", limit=40)
-        assert all(name for name in stops), f"a tab stop without a name: {stops}"
-        _press(browser, Keys.ENTER)
+        keys = Keyboard(browser)
+        keys.tab_to("el.textContent.trim() === 'report.pdf'", "admin: the job", limit=40)
+        assert all(keys.stops), f"a tab stop without a name: {keys.stops}"
+        keys.press(Keys.ENTER)
 
         # The review page: reasonable height, no Save, the preview with its boxes.
         wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".ocr-word"), what="the boxes")
@@ -435,9 +408,9 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
         browser.execute_script(
             "arguments[0].focus()", pages[0].find_element(By.TAG_NAME, "summary")
         )
-        _press(browser, Keys.ENTER)
+        keys.press(Keys.ENTER)
         assert pages[0].get_attribute("open") and not pages[1].get_attribute("open")
-        _press(browser, Keys.ENTER)
+        keys.press(Keys.ENTER)
 
         # At phone width: nothing scrolls sideways; each page's excerpt gets a row of
         # its own under the label and the counts instead of a sliver beside them.
@@ -476,8 +449,8 @@ def test_staff_review_a_job_in_chromium(live_server, celery_worker, tmp_path):
 
         # Re-run, by the keyboard: the page's first action after the breadcrumbs.
         browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
-        _tab_until(browser, "el.id === 'rerun-job'", limit=15)
-        _press(browser, Keys.ENTER)
+        keys.tab_to("el.id === 'rerun-job'", "admin: Re-run", limit=15)
+        keys.press(Keys.ENTER)
         message = wait_for(
             lambda: browser.find_element(By.CSS_SELECTOR, ".messagelist"), what="the message"
         )

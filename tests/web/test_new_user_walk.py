@@ -25,6 +25,7 @@ import pytest
 from tests.factories import PASSWORD
 from tests.imaging import render_text
 from tests.web.chromium import SCREENSHOTS, requires_chromium, start_chromium, wait_for
+from tests.web.keyboard import Keyboard
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,45 +35,6 @@ pytestmark = [
 ]
 
 SCHEMES = ["light", "dark"]
-
-#: Is the focused element's focus shown? Something about it, or about the box that
-#: shows it (the next sibling of a hidden checkbox, the parent of a hidden file input,
-#: the viewer around the page image), looks different focused than not: outline,
-#: shadow, border or background. Compared by blurring and focusing it again (after a
-#: key press Chromium shows programmatic focus as :focus-visible, as the key did). A
-#: visible form field must show a ring of its own.
-_FOCUS_SHOWN = """
-const el = document.activeElement;
-if (!el || el === document.body) return {shown: false, what: 'body'};
-const what = el.tagName + (el.id ? '#' + el.id : '') + ' '
-  + (el.textContent || '').trim().slice(0, 30);
-const rect = el.getBoundingClientRect();
-const own = getComputedStyle(el);
-if (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && rect.width > 2 && rect.height > 2
-    && own.opacity !== '0') {
-  // A visible field: its own ring (blurring a date field would reset it to its first part).
-  // Chromium's date field: its calendar button (inside the field, not :focus) draws its
-  // own focus ring, seen on the screenshots.
-  if (el.type === 'date' && !el.matches(':focus')) return {shown: true, what: what};
-  const ring = (own.outlineStyle !== 'none' && parseFloat(own.outlineWidth) > 0)
-    || own.boxShadow !== 'none';
-  return {shown: ring, what: what};
-}
-const parent = el.parentElement;
-const nodes = [el, el.nextElementSibling, parent, parent && parent.parentElement,
-               el.closest('.viewer')].filter(Boolean);
-const look = () => nodes.map(n => {
-  const s = getComputedStyle(n);
-  return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor,
-          s.backgroundColor].join('|');
-});
-const focused = look();
-el.blur();
-const blurred = look();
-el.focus();
-return {shown: focused.some((v, i) => v !== blurred[i]) && document.activeElement === el,
-        what: what + ' @' + Math.round(rect.left) + ',' + Math.round(rect.top)};
-"""
 
 _NO_SIDEWAYS_SCROLL = (
     "return [document.documentElement.scrollWidth, window.innerWidth,"
@@ -100,19 +62,17 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     driver.quit()
 
 
-def _scheme(browser: Any, scheme: str) -> None:
-    """Emulate the system colour scheme ``scheme`` (light or dark)."""
-    browser.execute_cdp_cmd(
-        "Emulation.setEmulatedMedia",
-        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
-    )
-
-
-def _viewport(browser: Any, width: int, height: int) -> None:
-    """Make the page's viewport exactly ``width`` x ``height`` CSS px."""
+def _window(browser: Any, width: int, height: int, scheme: str) -> None:
+    """A window whose page viewport is exactly ``width`` x ``height`` CSS px (a phone's
+    when narrow), with the system colour scheme ``scheme`` (light or dark) emulated."""
+    browser.set_window_size(width, height)
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
     )
 
 
@@ -150,59 +110,6 @@ def _page_png(tmp_path: Path, name: str, lines: list[str] | None = None) -> Path
     return path
 
 
-class Keyboard:
-    """Tab through a page as a keyboard user does, checking the focus ring at each stop."""
-
-    def __init__(self, browser: Any) -> None:
-        self.browser = browser
-        self.invisible: list[str] = []
-        self.counts: dict[str, int] = {}  # Tab presses to each target, for the log
-
-    def press(self, *keys: str) -> None:
-        from selenium.webdriver.common.action_chains import ActionChains
-
-        ActionChains(self.browser).send_keys(*keys).perform()
-
-    def check_focus(self, where: str) -> None:
-        """Record the focused element if its focus is not visible."""
-        state = self.browser.execute_script(_FOCUS_SHOWN)
-        if not state["shown"]:
-            self.invisible.append(f"{where}: {state['what']}")
-            _shot(self.browser, f"focus-missing-{len(self.invisible)}")
-
-    def tab_to(self, script: str, where: str, limit: int = 40, *, back: bool = False) -> int:
-        """Press Tab (Shift+Tab with ``back``) until ``script`` (JS, gets the focused
-        element as ``el``) is true.
-
-        Returns the number of Tab presses (0 when it already has the focus); fails
-        after ``limit``.
-        """
-        from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.common.keys import Keys
-
-        if self.browser.execute_script(
-            "const el = document.activeElement; return !!(" + script + ")"
-        ):
-            return 0  # already there (a field with autofocus)
-        for count in range(1, limit + 1):
-            if back:
-                ActionChains(self.browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(
-                    Keys.SHIFT
-                ).perform()
-            else:
-                self.press(Keys.TAB)
-            self.check_focus(where)
-            if self.browser.execute_script(
-                "const el = document.activeElement; return !!(" + script + ")"
-            ):
-                self.counts[where] = count
-                return count
-        active = self.browser.execute_script(
-            "const e = document.activeElement; return e.tagName + '#' + e.id + ' ' + e.textContent"
-        )
-        raise AssertionError(f"{where}: not reached in {limit} Tabs (focus on {active[:80]})")
-
-
 def _active_box(browser: Any) -> dict[str, float] | None:
     return browser.execute_script(
         "const r = document.querySelector('#boxes rect.word.active');"
@@ -219,10 +126,8 @@ def test_keyboard_only_walk_upload_result_copy_history(
     from selenium.webdriver.common.keys import Keys
 
     base = live_server.url
-    browser.set_window_size(1366, 900)
-    _viewport(browser, 1366, 900)
-    _scheme(browser, scheme)
-    keys = Keyboard(browser)
+    _window(browser, 1366, 900, scheme)
+    keys = Keyboard(browser, on_hidden_focus=lambda n: _shot(browser, f"focus-missing-{n}"))
     name = f"kb-{scheme}"
 
     # Sign up: Tab to the first field, type, Tab between fields, Enter to send.
@@ -435,9 +340,7 @@ def test_mouse_walk_at_phone_width_never_scrolls_sideways(
     from selenium.webdriver.common.by import By
 
     base = live_server.url
-    browser.set_window_size(390, 844)
-    _viewport(browser, 390, 844)
-    _scheme(browser, scheme)
+    _window(browser, 390, 844, scheme)
     wide: dict[str, Any] = {}
 
     def check(page: str) -> None:
